@@ -1,0 +1,45 @@
+using System.Net.Http.Headers;
+
+namespace Optimizer.Bench;
+
+/// <summary>Where the service runs and how big the upload is; read from <c>.optimizer/run/env</c> (written by <c>scripts/up --detach</c>).</summary>
+internal sealed record BenchSettings(string BaseUrl, string ApiKey, string FixtureDir, int? ApiPid, long UploadBytes, int DispatchSamples)
+{
+    public static BenchSettings Load(string[] args)
+    {
+        var root = FindRoot();
+        var env = ReadEnvFile(Path.Combine(root, ".optimizer", "run", "env"));
+        string Get(string key) => Environment.GetEnvironmentVariable(key) ?? env.GetValueOrDefault(key)
+            ?? throw new InvalidOperationException($"{key} not set: start the service with scripts/up --detach first.");
+        var pidFile = Path.Combine(root, ".optimizer", "run", "api.pid");
+        int? pid = File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var p) ? p : null;
+        var gigabytes = args.Length > 0 && double.TryParse(args[0], out var gb) ? gb : 1.0;
+        return new BenchSettings(Get("OPTIMIZER_URL"), Get("OPTIMIZER_API_KEY"), Get("OPTIMIZER_FIXTURE_DIR"), pid,
+            (long)(gigabytes * 1024 * 1024 * 1024), DispatchSamples: 5);
+    }
+
+    public HttpClient CreateClient()
+    {
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        return client;
+    }
+
+    private static Dictionary<string, string> ReadEnvFile(string path) =>
+        File.Exists(path)
+            ? File.ReadAllLines(path).Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
+                .ToDictionary(p => p[0].Trim(), p => p[1].Trim().Trim('"', '\''))
+            : [];
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Optimizer.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        return Environment.CurrentDirectory;
+    }
+}
