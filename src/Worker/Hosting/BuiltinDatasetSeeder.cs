@@ -8,6 +8,7 @@ using Optimizer.Domain.Datasets;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Storage;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Modeling.Corpora;
 
 namespace Optimizer.Worker.Hosting;
 
@@ -36,9 +37,10 @@ public sealed partial class BuiltinDatasetSeeder(
             LogNoCorpus();
             return;
         }
-        var texts = BuiltinCorpus.Load(corpusDir);
-        await SeedOneAsync(HeldOutId, "Moby-Dick (held-out chapters)", "moby_dick_heldout.txt", texts.HeldOut, cancellationToken);
-        await SeedOneAsync(CalibrationId, "Moby-Dick (calibration chapters)", "moby_dick_calibration.txt", texts.Calibration, cancellationToken);
+        // The split is defined once, in MobyDickCorpus; the datasets are its two halves verbatim.
+        var corpus = MobyDickCorpus.Load(corpusDir);
+        await SeedOneAsync(HeldOutId, "Moby-Dick (held-out chapters)", "moby_dick_heldout.txt", corpus.HeldOutText, cancellationToken);
+        await SeedOneAsync(CalibrationId, "Moby-Dick (calibration chapters)", "moby_dick_calibration.txt", corpus.TrainText, cancellationToken);
     }
 
     private async Task SeedOneAsync(string id, string name, string fileName, string text, CancellationToken cancellationToken)
