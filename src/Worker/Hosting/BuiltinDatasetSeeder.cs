@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Azure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -53,10 +54,7 @@ public sealed partial class BuiltinDatasetSeeder(
         {
             return;
         }
-        using (var stream = new MemoryStream(bytes, writable: false))
-        {
-            await store.UploadAsync(dataset.BlobPath, stream, cancellationToken);
-        }
+        await UploadAsync(dataset.BlobPath, bytes, cancellationToken);
         if (existing is not null)
         {
             // Same id, different corpus bytes (the corpus package changed): keep the row in step with the blob.
@@ -79,6 +77,24 @@ public sealed partial class BuiltinDatasetSeeder(
         {
             // Another worker inserted it between our check and our insert.
             db.Entry(dataset).State = EntityState.Detached;
+        }
+    }
+
+    /// <summary>Two workers uploading the same blob at once can make one commit fail (block list conflict); retry it.</summary>
+    private async Task UploadAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var stream = new MemoryStream(bytes, writable: false);
+                await store.UploadAsync(path, stream, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException) when (attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt + Random.Shared.Next(200)), cancellationToken);
+            }
         }
     }
 
