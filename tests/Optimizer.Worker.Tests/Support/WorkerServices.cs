@@ -19,8 +19,12 @@ public sealed class WorkerServices : IAsyncDisposable
     private readonly string _serverConnection;
     private readonly string _database;
 
-    private WorkerServices(string serverConnection, string database, ServiceProvider provider, IArtifactStore store, string workDir)
+    private WorkerServices(string serverConnection, string database, ServiceProvider provider, IArtifactStore store, string workDir,
+        string connectionString, string blobConnection, string container)
     {
+        ConnectionString = connectionString;
+        BlobConnection = blobConnection;
+        Container = container;
         _serverConnection = serverConnection;
         _database = database;
         Provider = provider;
@@ -28,6 +32,10 @@ public sealed class WorkerServices : IAsyncDisposable
         WorkDir = workDir;
     }
 
+    /// <summary>Connection string of this instance's own database.</summary>
+    public string ConnectionString { get; }
+    public string BlobConnection { get; }
+    public string Container { get; }
     public ServiceProvider Provider { get; }
     public IArtifactStore Store { get; }
     public string WorkDir { get; }
@@ -44,7 +52,8 @@ public sealed class WorkerServices : IAsyncDisposable
             await command.ExecuteNonQueryAsync();
         }
         var connectionString = new NpgsqlConnectionStringBuilder(pg) { Database = database }.ConnectionString;
-        var store = BlobArtifactStore.Create(blob, "opt-test-" + Guid.NewGuid().ToString("N")[..12]);
+        var container = "opt-test-" + Guid.NewGuid().ToString("N")[..12];
+        var store = BlobArtifactStore.Create(blob, container);
         var workDir = Path.Combine(Path.GetTempPath(), "optimizer-worker-tests-" + Guid.NewGuid().ToString("N"));
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
@@ -63,7 +72,7 @@ public sealed class WorkerServices : IAsyncDisposable
         {
             await scope.ServiceProvider.GetRequiredService<OptimizerDbContext>().Database.MigrateAsync();
         }
-        return new WorkerServices(pg, database, provider, store, workDir);
+        return new WorkerServices(pg, database, provider, store, workDir, connectionString, blob, container);
     }
 
     public OptimizerDbContext NewDb() => new(Provider.GetRequiredService<DbContextOptions<OptimizerDbContext>>());
