@@ -63,7 +63,7 @@ public static class WorkerHostingExtensions
         services.AddScoped<IJobExecutor, JobRunner>();
         services.AddScoped<JobRunner>();
         services.AddScoped<IModelEvaluator, Evaluator>();
-        services.AddSingleton<ILanguageModelComparer, PendingLanguageModelComparer>();
+        services.AddSingleton<ILanguageModelComparer, LlamaLanguageModelComparer>();
         return services;
     }
 

@@ -105,10 +105,17 @@ public sealed class JobRunnerTests
         await scope.ServiceProvider.GetRequiredService<IJobExecutor>().RunAsync(jobId, CancellationToken.None);
     }
 
-    internal static async Task<(string TenantId, string ModelId)> SeedModelAsync(WorkerServices services)
+    internal static async Task<(string TenantId, string ModelId)> SeedModelAsync(WorkerServices services, bool withGpt2Tokenizer = false)
     {
         using var local = new TempDirectory();
-        TinyLlama.Write(local.Path);
+        if (withGpt2Tokenizer)
+        {
+            TinyLlama.Write(local.Path, vocab: 50257, gpt2TokenizerDir: TestEnvironment.GptTokenizerDir);
+        }
+        else
+        {
+            TinyLlama.Write(local.Path);
+        }
         await using var db = services.NewDb();
         var tenant = new Tenant("test");
         db.Tenants.Add(tenant);

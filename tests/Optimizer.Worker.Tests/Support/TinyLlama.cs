@@ -17,7 +17,7 @@ public static class TinyLlama
         ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
 
     /// <summary>Writes config.json, model.safetensors and a tokenizer side file into <paramref name="dir"/>.</summary>
-    public static void Write(string dir, ScalarType dtype = ScalarType.Float16, int seed = 7)
+    public static void Write(string dir, ScalarType dtype = ScalarType.Float16, int seed = 7, int vocab = Vocab, string? gpt2TokenizerDir = null)
     {
         Directory.CreateDirectory(dir);
         var generator = new torch.Generator((ulong)seed);
@@ -30,7 +30,7 @@ public static class TinyLlama
             tensors.Add(tensor);
             writer.Add(name, tensor);
         }
-        Add("model.embed_tokens.weight", [Vocab, Hidden], 0.5);
+        Add("model.embed_tokens.weight", [vocab, Hidden], 0.5);
         for (var layer = 0; layer < Layers; layer++)
         {
             var prefix = $"model.layers.{layer}.";
@@ -51,7 +51,7 @@ public static class TinyLlama
         var norm = torch.ones([Hidden], dtype);
         tensors.Add(norm);
         writer.Add("model.norm.weight", norm);
-        Add("lm_head.weight", [Vocab, Hidden], 0.1);
+        Add("lm_head.weight", [vocab, Hidden], 0.1);
         writer.Save(Path.Combine(dir, "model.safetensors"));
         tensors.ForEach(t => t.Dispose());
 
@@ -64,7 +64,7 @@ public static class TinyLlama
             ["num_hidden_layers"] = Layers,
             ["num_attention_heads"] = 4,
             ["num_key_value_heads"] = 4,
-            ["vocab_size"] = Vocab,
+            ["vocab_size"] = vocab,
             ["max_position_embeddings"] = 128,
             ["rms_norm_eps"] = 1e-5,
             ["rope_theta"] = 10000.0,
@@ -73,5 +73,9 @@ public static class TinyLlama
         };
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"model_max_length\": 128}");
+        if (gpt2TokenizerDir is not null)
+        {
+            Optimizer.Worker.Modeling.Tokenization.TokenizerLoader.CopyGpt2Files(gpt2TokenizerDir, dir);
+        }
     }
 }
