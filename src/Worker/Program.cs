@@ -1,10 +1,14 @@
-using Optimizer.Worker.Fixtures;
+using Microsoft.Extensions.Hosting;
+using Optimizer.Worker.Hosting;
 
-// Minimal entry point for the modeling branch; the runtime branch's Program.cs (the Hangfire host) replaces
-// it and keeps this dispatch.
 if (args.Length > 0 && args[0] == "fixture")
 {
-    return await FixtureCommand.RunAsync(args);
+    return await Optimizer.Worker.Fixtures.FixtureCommand.RunAsync(args[1..]);
 }
-Console.WriteLine("worker");
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddWorkerServices();
+using var host = builder.Build();
+await host.Services.InitializeWorkerAsync(CancellationToken.None);
+await host.RunAsync();
 return 0;

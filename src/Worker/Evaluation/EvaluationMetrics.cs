@@ -1,0 +1,55 @@
+namespace Optimizer.Worker.Evaluation;
+
+/// <summary>Everything the rubric's checks read. Null means "not measured" (the question may then not be asked).</summary>
+public sealed record EvaluationMetrics
+{
+    public bool AllTensorsFinite { get; init; }
+    /// <summary>Names of the first few tensors holding NaN or infinity (evidence).</summary>
+    public IReadOnlyList<string> NonFiniteTensors { get; init; } = [];
+    /// <summary>The candidate loaded and ran a forward pass; null when no forward pass was attempted.</summary>
+    public bool? LoadsAndRuns { get; init; }
+    public string? LoadError { get; init; }
+    public double? CandidatePerplexity { get; init; }
+    public double? BaselinePerplexity { get; init; }
+    /// <summary>Mean token KL(baseline ‖ candidate) in nats.</summary>
+    public double? MeanKl { get; init; }
+    public double? Top1Agreement { get; init; }
+    public long? EvaluatedTokens { get; init; }
+    /// <summary>Bytes of the candidate's safetensors files.</summary>
+    public long SizeBytes { get; init; }
+    public long? BaselineSizeBytes { get; init; }
+    /// <summary>Weights stored quantized (elements of the original linears) and the bytes their packed tensors take.</summary>
+    public long QuantizedParameters { get; init; }
+    public long QuantizedBytes { get; init; }
+    /// <summary>Smallest input and output size among the quantized linears (for the size budget's overhead).</summary>
+    public int MinQuantizedInFeatures { get; init; }
+    public int MinQuantizedOutFeatures { get; init; }
+    /// <summary>Elements of tensors stored unquantized.</summary>
+    public long OtherParameters { get; init; }
+    /// <summary>Per-block relative output error against the baseline, for the perplexity drill-down; null until measured.</summary>
+    public IReadOnlyList<double>? BlockOutputErrors { get; init; }
+
+    public double? PerplexityIncrease => CandidatePerplexity is { } c && BaselinePerplexity is { } b && b > 0 ? c / b - 1 : null;
+
+    public double? CompressionRatio => BaselineSizeBytes is { } b && SizeBytes > 0 ? (double)b / SizeBytes : null;
+
+    /// <summary>Average stored bits per quantized weight (codes, scales, zeros and g_idx included).</summary>
+    public double? BitsPerWeight => QuantizedParameters > 0 ? QuantizedBytes * 8.0 / QuantizedParameters : null;
+
+    /// <summary>The metrics as the flat snake_case map stored in <c>MetricsJson</c>.</summary>
+    public IReadOnlyDictionary<string, object?> ToDictionary() => new Dictionary<string, object?>
+    {
+        ["all_tensors_finite"] = AllTensorsFinite,
+        ["loads_and_runs"] = LoadsAndRuns,
+        ["perplexity"] = CandidatePerplexity,
+        ["baseline_perplexity"] = BaselinePerplexity,
+        ["perplexity_increase"] = PerplexityIncrease,
+        ["mean_kl"] = MeanKl,
+        ["top1_agreement"] = Top1Agreement,
+        ["evaluated_tokens"] = EvaluatedTokens,
+        ["size_bytes"] = SizeBytes,
+        ["baseline_size_bytes"] = BaselineSizeBytes,
+        ["compression_ratio"] = CompressionRatio,
+        ["bits_per_weight"] = BitsPerWeight,
+    };
+}

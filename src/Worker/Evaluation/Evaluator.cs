@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Optimizer.Domain.Common;
+using Optimizer.Domain.Persistence;
+using Optimizer.Domain.Reports;
+using Optimizer.Domain.Storage;
+using Optimizer.Worker.Execution;
+using Optimizer.Worker.Hosting;
+
+namespace Optimizer.Worker.Evaluation;
+
+/// <summary>The standard evaluator: measures the candidate against its baseline and answers <see cref="RubricBank.Standard"/>.</summary>
+public sealed class Evaluator(OptimizerDbContext db, IArtifactStore store, ILanguageModelComparer comparer) : IModelEvaluator
+{
+    public async Task<EvaluationOutcome> EvaluateAsync(EvaluationRequest request, CancellationToken cancellationToken)
+    {
+        var candidate = request.Candidate;
+        var quantization = candidate.Model.Quantization;
+        var stats = await Task.Run(() => WeightStats.Read(candidate.LocalDir, quantization?.Bits), cancellationToken);
+        var baselineStats = request.Baseline is null
+            ? null
+            : await Task.Run(() => WeightStats.Read(request.Baseline.LocalDir, request.Baseline.Model.Quantization?.Bits), cancellationToken);
+        var isCausalLm = IsCausalLm(candidate.LocalDir);
+
+        var metrics = new EvaluationMetrics
+        {
+            AllTensorsFinite = stats.NonFiniteTensors.Count == 0,
+            NonFiniteTensors = stats.NonFiniteTensors,
+            SizeBytes = stats.SizeBytes,
+            BaselineSizeBytes = baselineStats?.SizeBytes,
+            QuantizedParameters = stats.QuantizedParameters,
+            QuantizedBytes = stats.QuantizedBytes,
+            OtherParameters = stats.OtherParameters,
+            MinQuantizedInFeatures = stats.MinQuantizedInFeatures,
+            MinQuantizedOutFeatures = stats.MinQuantizedOutFeatures,
+        };
+        if (isCausalLm)
+        {
+            await request.Context.Progress.ReportAsync("evaluate", 0.97, "Perplexity, KL and top-1 against the baseline", cancellationToken);
+            var text = await LoadTextAsync(request, cancellationToken);
+            try
+            {
+                var comparison = await comparer.CompareAsync(new LanguageModelComparisonRequest(
+                    candidate.LocalDir, request.Baseline?.LocalDir, text, request.Spec.SeqLen, request.Spec.MaxTokens), cancellationToken);
+                metrics = metrics with
+                {
+                    LoadsAndRuns = true,
+                    CandidatePerplexity = comparison.CandidatePerplexity,
+                    BaselinePerplexity = comparison.BaselinePerplexity,
+                    MeanKl = comparison.MeanKl,
+                    Top1Agreement = comparison.Top1Agreement,
+                    EvaluatedTokens = comparison.Tokens,
+                };
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                metrics = metrics with { LoadsAndRuns = false, LoadError = ex.Message };
+            }
+        }
+
+        var context = new RubricContext(request.Job.Type, request.Job.Method, quantization?.Bits, quantization?.GroupSize,
+            isCausalLm, request.Baseline is not null, metrics, request.Spec.Rubric);
+        var card = RubricEngine.Answer(context, RubricBank.Standard);
+        var metricMap = metrics.ToDictionary();
+        var report = new Report(request.Job.TenantId, request.Job.Id, candidate.Model.Id, request.Baseline?.Model.Id)
+        {
+            Verdict = card.Verdict,
+            Score = card.Score,
+            ItemsTotal = card.ItemsTotal,
+            ItemsPassed = card.ItemsPassed,
+            MetricsJson = JsonSerializer.Serialize(metricMap, OptimizerJson.Options),
+            ItemsJson = JsonSerializer.Serialize(card.Items, OptimizerJson.Options),
+        };
+        var jobMetrics = new Dictionary<string, object?>(metricMap)
+        {
+            ["report_score"] = card.Score,
+            ["report_verdict"] = card.Verdict,
+        };
+        return new EvaluationOutcome(report, jobMetrics);
+    }
+
+    private async Task<string> LoadTextAsync(EvaluationRequest request, CancellationToken cancellationToken)
+    {
+        var datasetId = request.Spec.DatasetId ?? BuiltinDatasetSeeder.HeldOutId;
+        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == datasetId, cancellationToken);
+        if (dataset is null || (dataset.TenantId is not null && dataset.TenantId != request.Job.TenantId))
+        {
+            throw new JobFailedException(JobErrorCodes.InvalidDataset, $"Dataset {datasetId} does not exist.");
+        }
+        await using var stream = await store.OpenReadAsync(dataset.BlobPath, cancellationToken);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync(cancellationToken);
+    }
+
+    /// <summary>Causal LMs declare an architecture ending in <c>ForCausalLM</c> or <c>LMHeadModel</c> in config.json.</summary>
+    public static bool IsCausalLm(string modelDir)
+    {
+        var path = Path.Combine(modelDir, "config.json");
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        var config = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+        return config?["architectures"] is JsonArray architectures && architectures.Any(a =>
+            a?.GetValue<string>() is { } name &&
+            (name.EndsWith("ForCausalLM", StringComparison.Ordinal) || name.EndsWith("LMHeadModel", StringComparison.Ordinal)));
+    }
+}

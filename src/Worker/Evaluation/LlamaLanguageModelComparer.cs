@@ -1,0 +1,47 @@
+using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Quantize.Gptq;
+using Optimizer.Worker.Modeling;
+using Optimizer.Worker.Modeling.Architectures.Llama;
+using Optimizer.Worker.Modeling.Tokenization;
+using TorchSharp;
+
+namespace Optimizer.Worker.Evaluation;
+
+/// <summary>
+/// Loads Llama-family checkpoints (dense or GPTQ-packed, dequantized on load) with TorchSharp and compares them
+/// with modeling's <see cref="LanguageModelMetrics"/> (ALGORITHMS.md 5.2 perplexity, KL, top-1).
+/// </summary>
+public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
+{
+    /// <summary>Readers of every packed format the worker writes, so outputs can be evaluated.</summary>
+    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } = [new GptqPackedWeightReader()];
+
+    public Task<LanguageModelEvaluation> CompareAsync(LanguageModelComparisonRequest request, CancellationToken cancellationToken) =>
+        Task.Run(() => Compare(request, cancellationToken), cancellationToken);
+
+    private static LanguageModelEvaluation Compare(LanguageModelComparisonRequest request, CancellationToken cancellationToken)
+    {
+        using var candidateFolder = ModelFolder.Open(request.CandidateDir, PackedReaders);
+        var tokenizer = TokenizerLoader.Load(request.CandidateDir);
+        var tokens = tokenizer.EncodeToIds(request.Text);
+        var config = LlamaConfig.FromHf(candidateFolder.Config);
+        var seqLen = request.SeqLen ?? Math.Min(2048, config.MaxPositionEmbeddings);
+        if (tokens.Count < seqLen)
+        {
+            throw new JobFailedException(JobErrorCodes.InvalidDataset,
+                $"The evaluation text has {tokens.Count} tokens, fewer than one window of {seqLen}.");
+        }
+        using var candidate = LlamaForCausalLM.FromFolder(candidateFolder);
+        if (request.BaselineDir is null)
+        {
+            var alone = LanguageModelMetrics.Perplexity(candidate, tokens, seqLen, request.MaxTokens, cancellationToken: cancellationToken);
+            return new LanguageModelEvaluation(alone.Perplexity, null, null, null, alone.TokensEvaluated);
+        }
+        using var baselineFolder = ModelFolder.Open(request.BaselineDir, PackedReaders);
+        using var baseline = LlamaForCausalLM.FromFolder(baselineFolder);
+        var comparison = LanguageModelMetrics.Compare(baseline, candidate, tokens, seqLen, request.MaxTokens,
+            cancellationToken: cancellationToken);
+        return new LanguageModelEvaluation(comparison.Candidate.Perplexity, comparison.Baseline.Perplexity,
+            comparison.MeanKl, comparison.Top1Agreement, comparison.Candidate.TokensEvaluated);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Globalization;
+using Optimizer.Domain.Reports;
+
+namespace Optimizer.Worker.Evaluation;
+
+/// <summary>The question bank of the standard report (ALGORITHMS.md Part B). A new question is one entry here.</summary>
+public static class RubricBank
+{
+    public static IReadOnlyList<RubricQuestion> Standard { get; } =
+    [
+        new()
+        {
+            Id = "integrity.all_tensors_finite",
+            Category = "integrity",
+            IsCritical = (_, _) => true,
+            IsRelevant = _ => true,
+            Question = (_, _) => "Is every value of every floating-point tensor in the output finite (no NaN or infinity)?",
+            Check = (c, _) => new RubricAnswer(c.Metrics.AllTensorsFinite,
+                Evidence(("non_finite_tensors", c.Metrics.NonFiniteTensors))),
+        },
+        new()
+        {
+            Id = "integrity.output_loads_and_runs",
+            Category = "integrity",
+            IsCritical = (_, _) => true,
+            IsRelevant = c => c.IsCausalLm && c.Metrics.LoadsAndRuns is not null,
+            Question = (_, _) => "Does the output load in the worker and run a forward pass on the evaluation text?",
+            Check = (c, _) => new RubricAnswer(c.Metrics.LoadsAndRuns == true, Evidence(("error", c.Metrics.LoadError))),
+        },
+        new()
+        {
+            Id = "quality.perplexity_within_tolerance",
+            Category = "quality",
+            Weight = 2.0,
+            IsCritical = (_, t) => t.PerplexityCritical,
+            IsRelevant = c => c.IsCausalLm && c.HasBaseline,
+            Question = (_, t) => $"Is the perplexity at most {Percent(t.MaxPerplexityIncrease)} higher than the baseline's?",
+            Check = (c, t) => new RubricAnswer(
+                c.Metrics.PerplexityIncrease is { } increase && increase <= t.MaxPerplexityIncrease,
+                Evidence(("perplexity", c.Metrics.CandidatePerplexity), ("baseline_perplexity", c.Metrics.BaselinePerplexity),
+                    ("increase", c.Metrics.PerplexityIncrease), ("threshold", t.MaxPerplexityIncrease))),
+            DrillDown = BlockErrorDrillDown,
+        },
+        new()
+        {
+            Id = "quality.top1_agreement",
+            Category = "quality",
+            IsRelevant = c => c.IsCausalLm && c.HasBaseline,
+            Question = (_, t) => $"Does the model's top-1 next-token prediction agree with the baseline's on at least {Percent(t.MinTop1Agreement)} of tokens?",
+            Check = (c, t) => new RubricAnswer(
+                c.Metrics.Top1Agreement is { } agreement && agreement >= t.MinTop1Agreement,
+                Evidence(("top1_agreement", c.Metrics.Top1Agreement), ("threshold", t.MinTop1Agreement))),
+        },
+        new()
+        {
+            Id = "quality.mean_kl",
+            Category = "quality",
+            IsRelevant = c => c.IsCausalLm && c.HasBaseline,
+            Question = (_, t) => $"Is the mean per-token KL(baseline ‖ model) at most {t.MaxMeanKl.ToString("0.###", CultureInfo.InvariantCulture)} nats?",
+            Check = (c, t) => new RubricAnswer(
+                c.Metrics.MeanKl is { } kl && kl <= t.MaxMeanKl,
+                Evidence(("mean_kl", c.Metrics.MeanKl), ("threshold", t.MaxMeanKl))),
+        },
+        new()
+        {
+            Id = "efficiency.size_within_budget",
+            Category = "efficiency",
+            IsCritical = (_, _) => true,
+            IsRelevant = c => c.IsQuantized && c.Metrics.QuantizedParameters > 0,
+            Question = (c, _) => $"Are the weights no larger than (bits + overhead)/16 of float16, i.e. at most {c.Bits} + " +
+                $"{Overhead(c).ToString("0.###", CultureInfo.InvariantCulture)} bits per quantized weight and 16 bits per other weight?",
+            Check = (c, _) =>
+            {
+                var budget = SizeBudgetBytes(c);
+                return new RubricAnswer(c.Metrics.SizeBytes <= budget,
+                    Evidence(("size_bytes", c.Metrics.SizeBytes), ("budget_bytes", budget),
+                        ("bits_per_weight", c.Metrics.BitsPerWeight), ("overhead_bits", Overhead(c))));
+            },
+        },
+        new()
+        {
+            Id = "efficiency.compression_ratio",
+            Category = "efficiency",
+            Weight = 0.5,
+            IsRelevant = c => c.IsQuantized && c.HasBaseline && c.Metrics.BaselineSizeBytes is not null,
+            Question = (_, _) => "Is the output smaller than its baseline (compression ratio above 1)?",
+            Check = (c, _) => new RubricAnswer(c.Metrics.CompressionRatio is > 1.0,
+                Evidence(("compression_ratio", c.Metrics.CompressionRatio), ("size_bytes", c.Metrics.SizeBytes),
+                    ("baseline_size_bytes", c.Metrics.BaselineSizeBytes))),
+        },
+    ];
+
+    /// <summary>Relative output error above which a block is named in the perplexity drill-down.</summary>
+    public const double BlockErrorThreshold = 0.05;
+
+    /// <summary>
+    /// Safetensors bytes allowed: quantized weights at <c>bits + overhead</c>, everything else at 16 bits,
+    /// plus 64 KiB for headers.
+    /// </summary>
+    public static long SizeBudgetBytes(RubricContext context)
+    {
+        var m = context.Metrics;
+        var quantizedBits = m.QuantizedParameters * ((context.Bits ?? 16) + Overhead(context));
+        return (long)Math.Ceiling(quantizedBits / 8 + m.OtherParameters * 2.0) + 64 * 1024;
+    }
+
+    private static double Overhead(RubricContext c) =>
+        RubricThresholds.SizeOverheadBits(c.Bits ?? 16, c.GroupSize ?? -1, c.Metrics.MinQuantizedInFeatures, c.Metrics.MinQuantizedOutFeatures);
+
+    /// <summary>
+    /// Extension point of the drill-down: one child per transformer block whose relative output error exceeds
+    /// <see cref="BlockErrorThreshold"/>. Empty until the evaluator measures <see cref="EvaluationMetrics.BlockOutputErrors"/>.
+    /// </summary>
+    private static IReadOnlyList<ReportItem> BlockErrorDrillDown(RubricContext context, RubricThresholds thresholds)
+    {
+        if (context.Metrics.BlockOutputErrors is not { } errors)
+        {
+            return [];
+        }
+        return [.. errors.Select((error, block) => new ReportItem(
+            $"diagnostics.block_output_error.{block}",
+            $"Is block {block}'s relative output error against the baseline at most {Percent(BlockErrorThreshold)}?",
+            "diagnostics",
+            error <= BlockErrorThreshold,
+            Evidence(("relative_error", error), ("threshold", BlockErrorThreshold)),
+            0,
+            false,
+            []))];
+    }
+
+    private static string Percent(double fraction) =>
+        (fraction * 100).ToString("0.##", CultureInfo.InvariantCulture) + " %";
+
+    private static IReadOnlyDictionary<string, object?> Evidence(params (string Key, object? Value)[] pairs) =>
+        pairs.ToDictionary(p => p.Key, p => p.Value);
+}

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using Optimizer.Domain.Formats.Safetensors;
+
+namespace Optimizer.Worker.Evaluation;
+
+/// <summary>Size, packing and finiteness facts of a model folder's safetensors files, read without loading the model.</summary>
+public sealed record WeightStats(
+    long SizeBytes,
+    long QuantizedParameters,
+    long QuantizedBytes,
+    long OtherParameters,
+    int MinQuantizedInFeatures,
+    int MinQuantizedOutFeatures,
+    IReadOnlyList<string> NonFiniteTensors)
+{
+    private static readonly string[] s_packedSuffixes = [".qweight", ".qzeros", ".scales", ".g_idx"];
+
+    /// <summary>Reads every <c>*.safetensors</c> file of <paramref name="dir"/>.</summary>
+    /// <param name="dir">The model folder.</param>
+    /// <param name="bits">The GPTQ bits when the folder is quantized (to count packed weights), else null.</param>
+    public static WeightStats Read(string dir, int? bits)
+    {
+        long size = 0, quantizedParams = 0, quantizedBytes = 0, otherParams = 0;
+        int minIn = int.MaxValue, minOut = int.MaxValue;
+        var nonFinite = new List<string>();
+        foreach (var path in Directory.GetFiles(dir, "*.safetensors", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            using var stream = File.OpenRead(path);
+            size += stream.Length;
+            var prefix = new byte[8];
+            stream.ReadExactly(prefix);
+            var headerLength = SafetensorsHeader.ReadHeaderLength(prefix, stream.Length);
+            var json = new byte[headerLength];
+            stream.ReadExactly(json);
+            var header = SafetensorsHeader.Parse(json, stream.Length - 8 - headerLength);
+            var names = header.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var tensor in header.Tensors)
+            {
+                var packed = bits is not null && s_packedSuffixes.Any(s => tensor.Name.EndsWith(s, StringComparison.Ordinal))
+                    && names.Contains(PrefixOf(tensor.Name) + ".qweight");
+                if (packed)
+                {
+                    quantizedBytes += tensor.ByteLength;
+                    if (tensor.Name.EndsWith(".qweight", StringComparison.Ordinal) && tensor.Shape.Length == 2)
+                    {
+                        var inFeatures = tensor.Shape[0] * 32 / bits!.Value;
+                        quantizedParams += inFeatures * tensor.Shape[1];
+                        minIn = (int)Math.Min(minIn, inFeatures);
+                        minOut = (int)Math.Min(minOut, tensor.Shape[1]);
+                    }
+                }
+                else
+                {
+                    otherParams += tensor.ElementCount;
+                }
+                if (nonFinite.Count < 10 && !IsFinite(stream, header.DataStart, tensor))
+                {
+                    nonFinite.Add(tensor.Name);
+                }
+            }
+        }
+        return new WeightStats(size, quantizedParams, quantizedBytes, otherParams,
+            minIn == int.MaxValue ? 0 : minIn, minOut == int.MaxValue ? 0 : minOut, nonFinite);
+    }
+
+    private static string PrefixOf(string name) => name[..name.LastIndexOf('.')];
+
+    private static bool IsFinite(Stream stream, long dataStart, TensorEntry tensor)
+    {
+        if (tensor.Dtype is not (SafetensorsDtype.F32 or SafetensorsDtype.F16 or SafetensorsDtype.BF16 or SafetensorsDtype.F64))
+        {
+            return true;
+        }
+        var element = tensor.Dtype.ElementSize();
+        var buffer = new byte[1 << 20];
+        stream.Position = dataStart + tensor.Begin;
+        var remaining = tensor.ByteLength;
+        while (remaining > 0)
+        {
+            var chunk = (int)Math.Min(buffer.Length, remaining);
+            stream.ReadExactly(buffer, 0, chunk);
+            remaining -= chunk;
+            for (var k = 0; k + element <= chunk; k += element)
+            {
+                var span = buffer.AsSpan(k, element);
+                var finite = tensor.Dtype switch
+                {
+                    SafetensorsDtype.F32 => float.IsFinite(BinaryPrimitives.ReadSingleLittleEndian(span)),
+                    SafetensorsDtype.F16 => Half.IsFinite(BinaryPrimitives.ReadHalfLittleEndian(span)),
+                    SafetensorsDtype.F64 => double.IsFinite(BinaryPrimitives.ReadDoubleLittleEndian(span)),
+                    // bfloat16: exponent bits all ones means NaN or infinity.
+                    _ => (BinaryPrimitives.ReadUInt16LittleEndian(span) & 0x7F80) != 0x7F80,
+                };
+                if (!finite)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}

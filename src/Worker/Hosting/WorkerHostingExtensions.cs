@@ -1,0 +1,83 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Persistence;
+using Optimizer.Domain.Storage;
+using Optimizer.Worker.Evaluation;
+using Optimizer.Worker.Execution;
+
+namespace Optimizer.Worker.Hosting;
+
+/// <summary>Registration of the worker process: database, blob store, pipelines and the Hangfire server.</summary>
+public static class WorkerHostingExtensions
+{
+    public static IHostApplicationBuilder AddWorkerServices(this IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var postgres = configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required.");
+        var blob = configuration.GetConnectionString("Blob")
+            ?? throw new InvalidOperationException("ConnectionStrings:Blob is required.");
+        var services = builder.Services;
+
+        services.AddOptions<WorkerOptions>().BindConfiguration("Worker").Configure(o =>
+            o.BlobContainer = configuration["Optimizer:BlobContainer"] ?? o.BlobContainer);
+        services.AddOptimizerDb(postgres);
+        services.AddSingleton<IArtifactStore>(sp =>
+            BlobArtifactStore.Create(blob, sp.GetRequiredService<IOptions<WorkerOptions>>().Value.BlobContainer));
+        services.AddWorkerExecution();
+
+        services.AddHangfire(config => config
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(postgres), new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                PrepareSchemaIfNecessary = true,
+                // LISTEN/NOTIFY: a job enqueued by the Api is picked up in milliseconds instead of a poll interval.
+                EnableLongPolling = true,
+                QueuePollInterval = TimeSpan.FromSeconds(1),
+            })
+            // Long jobs are not retried by Hangfire: a failure is recorded on our row; users resubmit.
+            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
+        services.AddHangfireServer((sp, server) =>
+        {
+            var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
+            server.Queues = worker.QueueList.Length > 0 ? worker.QueueList : ["cpu"];
+            server.WorkerCount = Math.Max(1, worker.Count);
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:worker";
+            server.ShutdownTimeout = TimeSpan.FromSeconds(30);
+        });
+        return builder;
+    }
+
+    /// <summary>The job execution services, without Hangfire (tests call the runner directly).</summary>
+    public static IServiceCollection AddWorkerExecution(this IServiceCollection services)
+    {
+        services.AddSingleton(_ => PipelineRegistry.Build());
+        services.AddScoped<IJobExecutor, JobRunner>();
+        services.AddScoped<JobRunner>();
+        services.AddScoped<IModelEvaluator, Evaluator>();
+        services.AddSingleton<ILanguageModelComparer, LlamaLanguageModelComparer>();
+        return services;
+    }
+
+    /// <summary>Start-up work before the first job: migrations, the pipeline registry check, built-in datasets.</summary>
+    public static async Task InitializeWorkerAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        // Fails fast on a broken registry before anything else touches the database.
+        _ = services.GetRequiredService<PipelineRegistry>();
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OptimizerDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        var seeder = ActivatorUtilities.CreateInstance<BuiltinDatasetSeeder>(scope.ServiceProvider);
+        await seeder.SeedAsync(cancellationToken);
+        scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Optimizer.Worker")
+            .LogInformation("Worker ready");
+    }
+}

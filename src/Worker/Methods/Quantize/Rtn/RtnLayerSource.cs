@@ -1,0 +1,90 @@
+using Optimizer.Domain.Formats.Safetensors;
+using Optimizer.Kernels.Codecs;
+using Optimizer.Worker.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Optimizer.Worker.Methods.Quantize.Rtn;
+
+/// <summary>
+/// Produces the four GPTQ tensors of each target on demand while the writer streams the file, quantizing
+/// each layer once and dropping its packed arrays as soon as they are written.
+/// </summary>
+/// <remarks>
+/// The writer orders tensors by element size, so a layer's int32 tensors come together and its float16 scales
+/// much later: only the scales (1/64 of the fp16 weight at g = 128) wait in memory between the two.
+/// </remarks>
+internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<int, string> onQuantized)
+{
+    private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
+    private int _done;
+
+    public void AddTo(SafetensorsWriter writer, RtnTarget target)
+    {
+        var groups = spec.GroupCount(target.InFeatures);
+        long packedRows = GptqPacking.PackedLength(target.InFeatures, spec.Bits);
+        long zeroColumns = GptqPacking.PackedLength(target.OutFeatures, spec.Bits);
+        writer.Add(target.Prefix + ".qweight", SafetensorsDtype.I32, [packedRows, target.OutFeatures],
+            () => Int32Tensor(Take(target, Part.QWeight).QWeight, [packedRows, target.OutFeatures]));
+        writer.Add(target.Prefix + ".qzeros", SafetensorsDtype.I32, [groups, zeroColumns],
+            () => Int32Tensor(Take(target, Part.QZeros).QZeros, [groups, zeroColumns]));
+        writer.Add(target.Prefix + ".g_idx", SafetensorsDtype.I32, [target.InFeatures],
+            () => Int32Tensor(Take(target, Part.GIdx).GIdx, [target.InFeatures]));
+        writer.Add(target.Prefix + ".scales", SafetensorsDtype.F16, [groups, target.OutFeatures],
+            () => HalfTensor(Take(target, Part.Scales).Scales, [groups, target.OutFeatures]));
+    }
+
+    private GptqLinear Take(RtnTarget target, Part part)
+    {
+        if (!_cache.TryGetValue(target.Prefix, out var cached))
+        {
+            var weight = WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype);
+            cached = new Cached(GptqLinear.Quantize(weight, target.OutFeatures, target.InFeatures, spec));
+            _cache[target.Prefix] = cached;
+            _done++;
+            onQuantized(_done, target.WeightName);
+        }
+        var linear = cached.Linear;
+        cached.Pending &= ~part;
+        if ((cached.Pending & (Part.QWeight | Part.QZeros | Part.GIdx)) == 0)
+        {
+            cached.Linear = linear with { QWeight = [], QZeros = [], GIdx = [] };
+        }
+        if (cached.Pending == Part.None)
+        {
+            _cache.Remove(target.Prefix);
+        }
+        return linear;
+    }
+
+    private static Tensor Int32Tensor(int[] values, long[] shape) => torch.tensor(values, shape, ScalarType.Int32);
+
+    private static Tensor HalfTensor(Half[] values, long[] shape)
+    {
+        var floats = new float[values.Length];
+        for (var k = 0; k < values.Length; k++)
+        {
+            floats[k] = (float)values[k];
+        }
+        // Every value is a float16 already, so the conversion back is exact.
+        using var wide = torch.tensor(floats, shape, ScalarType.Float32);
+        return wide.to_type(ScalarType.Float16);
+    }
+
+    [Flags]
+    private enum Part
+    {
+        None = 0,
+        QWeight = 1,
+        QZeros = 2,
+        GIdx = 4,
+        Scales = 8,
+        All = QWeight | QZeros | GIdx | Scales,
+    }
+
+    private sealed class Cached(GptqLinear linear)
+    {
+        public GptqLinear Linear { get; set; } = linear;
+        public Part Pending { get; set; } = Part.All;
+    }
+}
