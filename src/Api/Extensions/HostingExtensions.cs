@@ -1,0 +1,115 @@
+using System.Text.Json.Serialization;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Optimizer.Api.Auth;
+using Optimizer.Api.Errors;
+using Optimizer.Api.Uploads;
+using Optimizer.Domain.Common;
+
+namespace Optimizer.Api.Extensions;
+
+public static class HostingExtensions
+{
+    /// <summary>Registers everything the Api needs; connection strings are read lazily so test hosts can override them.</summary>
+    public static IHostApplicationBuilder AddApiServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<OptimizerOptions>().BindConfiguration(OptimizerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddDbContext<OptimizerDbContext>((sp, options) =>
+            PersistenceExtensions.Configure(options, RequiredConnectionString(sp, "Postgres")));
+        services.AddSingleton<IArtifactStore>(sp => BlobArtifactStore.Create(
+            RequiredConnectionString(sp, "Blob"), sp.GetRequiredService<IOptions<OptimizerOptions>>().Value.BlobContainer));
+        services.AddScoped<ModelUploadService>();
+        services.AddScoped<DatasetUploadService>();
+
+        AddHangfireClient(services);
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = OptimizerJson.Options.PropertyNamingPolicy;
+            o.SerializerOptions.DictionaryKeyPolicy = OptimizerJson.Options.DictionaryKeyPolicy;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        });
+        // Uploads are streamed and counted by the handlers; the server-wide cap matches the configured limit.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<OptimizerOptions>>((kestrel, optimizer) =>
+            kestrel.Limits.MaxRequestBodySize = optimizer.Value.MaxUploadBytes);
+        services.Configure<FormOptions>(o => o.BufferBody = false);
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicies.Tenant, p => p.RequireClaim(ApiPolicies.TenantClaim))
+            .AddPolicy(ApiPolicies.Admin, p => p.RequireRole(ApiPolicies.AdminRole));
+
+        services.AddSwagger();
+        return builder;
+    }
+
+    public static WebApplication UseApiPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        // Empty 4xx/5xx answers (unknown route 404, 405, 415 from routing) get a problem body too.
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseSwaggerDocs();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/hangfire"), b => b.Use(HangfireDashboardAuth.ExchangeKeyForCookie));
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new HangfireDashboardAuth()],
+            DashboardTitle = "Optimizer jobs",
+        }, app.Services.GetRequiredService<JobStorage>());
+        return app;
+    }
+
+    /// <summary>Applies EF migrations and makes sure Hangfire's schema exists before the first request.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<OptimizerDbContext>().Database.MigrateAsync();
+        }
+        _ = app.Services.GetRequiredService<JobStorage>();
+    }
+
+    /// <summary>Client only (the Worker runs the server). Storage is our own singleton, never <c>JobStorage.Current</c>.</summary>
+    private static void AddHangfireClient(IServiceCollection services)
+    {
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            var options = new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                EnableLongPolling = true,
+                PrepareSchemaIfNecessary = true,
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(RequiredConnectionString(sp, "Postgres"), options), options);
+        });
+        services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
+            // Hangfire registers AutomaticRetry(10) globally; our jobs are long and not idempotent, so no retries.
+            foreach (var filter in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute { Attempts: not 0 }).ToList())
+            {
+                GlobalJobFilters.Filters.Remove(filter.Instance);
+            }
+            if (!GlobalJobFilters.Filters.Any(f => f.Instance is AutomaticRetryAttribute))
+            {
+                GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = 0 });
+            }
+        });
+    }
+
+    private static string RequiredConnectionString(IServiceProvider sp, string name) =>
+        sp.GetRequiredService<IConfiguration>().GetConnectionString(name)
+        ?? throw new InvalidOperationException($"ConnectionStrings:{name} is not configured.");
+}
