@@ -94,22 +94,49 @@ public static class HostingExtensions
             };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(RequiredConnectionString(sp, "Postgres"), options), options);
         });
-        services.AddHangfire(config =>
+        services.AddHangfire(ConfigureHangfireGlobalsOnce);
+    }
+
+    private static readonly Lock s_hangfireGlobalsLock = new();
+    private static bool s_hangfireGlobalsDone;
+
+    /// <summary>
+    /// Hangfire's serializer settings and job filters are process-wide statics; several hosts in one process
+    /// (the tests) must not change them while another host is creating jobs, so they are set once.
+    /// </summary>
+    private static void ConfigureHangfireGlobalsOnce(IGlobalConfiguration config)
+    {
+        // Hangfire's log provider is process-wide too, and AddHangfire points it at this host's logger factory,
+        // which dies with the host. The client logs nothing we need (failures surface as exceptions), so: none.
+        config.UseLogProvider(new SilentHangfireLogProvider());
+        lock (s_hangfireGlobalsLock)
         {
+            if (s_hangfireGlobalsDone)
+            {
+                return;
+            }
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
             // Hangfire registers AutomaticRetry(10) globally; our jobs are long and not idempotent, so no retries.
             foreach (var filter in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute { Attempts: not 0 }).ToList())
             {
                 GlobalJobFilters.Filters.Remove(filter.Instance);
             }
-            if (!GlobalJobFilters.Filters.Any(f => f.Instance is AutomaticRetryAttribute))
-            {
-                GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = 0 });
-            }
-        });
+            GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = 0 });
+            s_hangfireGlobalsDone = true;
+        }
     }
 
     private static string RequiredConnectionString(IServiceProvider sp, string name) =>
         sp.GetRequiredService<IConfiguration>().GetConnectionString(name)
         ?? throw new InvalidOperationException($"ConnectionStrings:{name} is not configured.");
+
+    private sealed class SilentHangfireLogProvider : Hangfire.Logging.ILogProvider
+    {
+        public Hangfire.Logging.ILog GetLogger(string name) => new SilentLog();
+
+        private sealed class SilentLog : Hangfire.Logging.ILog
+        {
+            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+        }
+    }
 }
