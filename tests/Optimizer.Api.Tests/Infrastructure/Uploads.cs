@@ -24,6 +24,23 @@ public static class Uploads
         return client.PostAsync("/v1/datasets", form);
     }
 
+    /// <summary>Sends <paramref name="form"/> without a Content-Length, so the server can only count while reading.</summary>
+    public static async Task<HttpResponseMessage> PostChunkedAsync(this HttpClient client, string url, MultipartFormDataContent form)
+    {
+        var bytes = await form.ReadAsByteArrayAsync();
+        var content = new StreamContent(new UnknownLengthStream(bytes));
+        content.Headers.ContentType = form.Headers.ContentType;
+        return await client.PostAsync(url, content);
+    }
+
+    public static MultipartFormDataContent DatasetForm(string name, string fileName, byte[] content) =>
+        new() { { new StringContent(name), "name" }, FilePart("file", fileName, content) };
+
+    private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+    }
+
     /// <summary>A file part whose Content-Disposition carries <paramref name="fileName"/> verbatim (no normalisation).</summary>
     private static ByteArrayContent FilePart(string field, string fileName, byte[] content)
     {
