@@ -1,12 +1,9 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Hangfire;
-using Hangfire.States;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Common;
 using Optimizer.Api.Contracts.Jobs;
 using Optimizer.Api.Jobs;
-using Optimizer.Domain.Common;
 using Optimizer.Domain.Jobs;
 
 namespace Optimizer.Api.Endpoints;
@@ -28,8 +25,7 @@ public static class JobEndpoints
     [EndpointSummary("Create a job")]
     [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets. Nothing is queued unless it is valid.")]
     public static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, IBackgroundJobClient hangfire,
-        ILogger<CreateJobRequest> logger, CancellationToken cancellationToken)
+        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, JobSubmitter submitter, CancellationToken cancellationToken)
     {
         var (valid, errors) = JobRequestValidator.Validate(request);
         if (valid is null)
@@ -42,41 +38,17 @@ public static class JobEndpoints
         {
             return Problems.Unprocessable(string.Join(" ", missing));
         }
-        var job = new Job(tenantId, valid.Method.Type, valid.Method.Method,
-            JsonSerializer.Serialize(valid.Options, valid.Method.OptionsType, OptimizerJson.Options))
-        {
-            Name = request.Name,
-            ModelId = request.ModelId,
-            ModelsJson = request.Models is null ? null : JsonSerializer.Serialize(request.Models, OptimizerJson.Options),
-            BaseModelId = request.BaseModelId,
-            CalibrationDatasetId = request.CalibrationDatasetId,
-            EvaluationJson = valid.Evaluation is null ? null : JsonSerializer.Serialize(valid.Evaluation, OptimizerJson.Options),
-            NotifyUrls = [.. request.Notify ?? []],
-            Queue = valid.Method.Queue,
-        };
-        // Row first, then Hangfire, then the Hangfire id: a worker that starts at once finds the row,
-        // and a failed enqueue removes the row, so no queued row is ever left without a Hangfire job.
-        db.Jobs.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
-        try
-        {
-            job.HangfireJobId = hangfire.Create<IJobExecutor>(x => x.RunAsync(job.Id, CancellationToken.None), new EnqueuedState(job.Queue));
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Enqueueing job {JobId} failed; removing it", job.Id);
-            db.Jobs.Remove(job);
-            await db.SaveChangesAsync(CancellationToken.None);
-            return Problems.Unavailable("The job queue is not reachable; nothing was queued. Try again.");
-        }
-        await db.SaveChangesAsync(CancellationToken.None);
-        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+        var job = await submitter.SubmitAsync(tenantId, request, valid, cancellationToken);
+        return job is null
+            ? Problems.Unavailable("The job queue is not reachable; nothing was queued. Try again.")
+            : TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }
 
     [EndpointSummary("List jobs")]
     public static async Task<Results<Ok<Page<JobResponse>>, ValidationProblem>> List(
-        ClaimsPrincipal user, OptimizerDbContext db, string? status, string? type, int? limit, string? after, CancellationToken cancellationToken)
+        ClaimsPrincipal user, OptimizerDbContext db, [AsParameters] JobListQuery filter, CancellationToken cancellationToken)
     {
+        var (status, type, limit, after) = (filter.Status, filter.Type, filter.Limit, filter.After);
         var errors = Paging.Validate(limit) ?? [];
         JobStatus parsed = default;
         if (status is not null && !JobStatusExtensions.TryParseWire(status, out parsed))
@@ -143,8 +115,9 @@ public static class JobEndpoints
     [EndpointSummary("List a job's events")]
     [EndpointDescription("Ordered by seq; page with ?after=<seq>&limit=.")]
     public static async Task<Results<Ok<Page<JobEventResponse>>, ValidationProblem, ProblemHttpResult>> Events(
-        string id, ClaimsPrincipal user, OptimizerDbContext db, long? after, int? limit, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, OptimizerDbContext db, [AsParameters] EventPageQuery page, CancellationToken cancellationToken)
     {
+        var (after, limit) = (page.After, page.Limit);
         if (Paging.Validate(limit) is { } errors)
         {
             return TypedResults.ValidationProblem(errors);
@@ -162,3 +135,15 @@ public static class JobEndpoints
         return TypedResults.Ok(Paging.Create(rows, take, JobEventResponse.From, e => e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 }
+
+/// <summary>Query of <c>GET /v1/jobs</c>: filters and paging.</summary>
+/// <param name="Status">queued | running | cancelling | succeeded | failed | cancelled.</param>
+/// <param name="Type">quantize | prune | merge | finetune | evaluate.</param>
+/// <param name="Limit">1-100, default 50.</param>
+/// <param name="After">Cursor: the last_id of the previous page.</param>
+public sealed record JobListQuery(string? Status, string? Type, int? Limit, string? After);
+
+/// <summary>Query of <c>GET /v1/jobs/{id}/events</c>.</summary>
+/// <param name="After">Return events with a larger seq (the previous page's last_id).</param>
+/// <param name="Limit">1-100, default 50.</param>
+public sealed record EventPageQuery(long? After, int? Limit);

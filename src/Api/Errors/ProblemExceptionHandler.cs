@@ -15,7 +15,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var (status, title, detail) = exception switch
         {
             ApiProblemException api => (api.Status, api.Title, api.Message),
-            BadHttpRequestException bad => (bad.StatusCode, "Bad request", Describe(bad)),
+            BadHttpRequestException bad => (bad.StatusCode, TitleOf(bad.StatusCode), Describe(bad)),
             OptimizerDomainException domain => (StatusCodes.Status409Conflict, "Conflict", domain.Message),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred; it has been logged."),
         };
@@ -34,6 +34,13 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
+
+    private static string TitleOf(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "Upload too large",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+        _ => "Bad request",
+    };
 
     private static string Describe(BadHttpRequestException exception)
     {

@@ -33,6 +33,7 @@ public static class ProblemTypes
         problem.Detail ??= status switch
         {
             404 => "No resource exists at this address.",
+            413 => "The request body is larger than this endpoint accepts.",
             405 => $"Method {context.HttpContext.Request.Method} is not allowed here.",
             415 => "The request's Content-Type is not accepted here.",
             _ => problem.Title,

@@ -4,7 +4,6 @@ using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Errors;
@@ -27,6 +26,7 @@ public static class HostingExtensions
             RequiredConnectionString(sp, "Blob"), sp.GetRequiredService<IOptions<OptimizerOptions>>().Value.BlobContainer));
         services.AddScoped<ModelUploadService>();
         services.AddScoped<DatasetUploadService>();
+        services.AddScoped<Jobs.JobSubmitter>();
 
         AddHangfireClient(services);
 
@@ -39,9 +39,6 @@ public static class HostingExtensions
             o.SerializerOptions.DictionaryKeyPolicy = OptimizerJson.Options.DictionaryKeyPolicy;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         });
-        // Uploads are streamed and counted by the handlers; the server-wide cap matches the configured limit.
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<OptimizerOptions>>((kestrel, optimizer) =>
-            kestrel.Limits.MaxRequestBodySize = optimizer.Value.MaxUploadBytes);
         services.Configure<FormOptions>(o => o.BufferBody = false);
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Optimizer.Api.Errors;
@@ -25,6 +26,11 @@ public static class MultipartSections
         {
             throw ApiProblemException.TooLarge(limit);
         }
+        // Kestrel's server-wide cap stays at its default for JSON bodies; upload requests raise it to the upload limit.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = limit;
+        }
         // The default body limit of MultipartReader is 128 MB per section; the whole request is capped by BodyLimitStream instead.
         return new MultipartReader(boundary, new BodyLimitStream(request.Body, limit)) { BodyLengthLimit = null };
     }
@@ -38,7 +44,7 @@ public static class MultipartSections
         {
             section = await reader.ReadNextSectionAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        catch (Exception ex) when (ex is (IOException or InvalidDataException) and not BadHttpRequestException)
         {
             throw ApiProblemException.BadRequest($"The multipart body is malformed: {ex.Message}");
         }
