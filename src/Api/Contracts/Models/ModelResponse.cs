@@ -1,0 +1,42 @@
+using Optimizer.Domain.Models;
+
+namespace Optimizer.Api.Contracts.Models;
+
+/// <summary>A model as API.md describes it.</summary>
+public sealed record ModelResponse(
+    string Id,
+    string Name,
+    string Status,
+    string Architecture,
+    long ParameterCount,
+    string Dtype,
+    long SizeBytes,
+    IReadOnlyList<ModelFileResponse> Files,
+    QuantizationResponse? Quantization,
+    double? Sparsity,
+    ModelParentResponse? Parent,
+    DateTimeOffset CreatedAt)
+{
+    public static ModelResponse From(Model model) => new(
+        model.Id,
+        model.Name,
+        model.Status == ModelStatus.Ready ? "ready" : "failed",
+        model.Architecture,
+        model.ParameterCount,
+        model.Dtype,
+        model.SizeBytes,
+        [.. model.Files.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new ModelFileResponse(f.Name, f.SizeBytes, f.Sha256))],
+        model.Quantization is { } q ? new QuantizationResponse(q.Method, q.Bits, q.GroupSize, q.Format) : null,
+        model.Sparsity,
+        model.ParentJobId is null ? null : new ModelParentResponse(model.ParentJobId, model.SourceModelIds),
+        model.CreatedAt);
+}
+
+/// <summary>One file of a model folder.</summary>
+public sealed record ModelFileResponse(string Name, long SizeBytes, string Sha256);
+
+/// <summary>How the weights are quantized.</summary>
+public sealed record QuantizationResponse(string Method, int Bits, int GroupSize, string Format);
+
+/// <summary>The job that produced a model and the models it started from.</summary>
+public sealed record ModelParentResponse(string JobId, IReadOnlyList<string> SourceModelIds);

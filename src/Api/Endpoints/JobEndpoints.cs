@@ -1,0 +1,149 @@
+using System.Security.Claims;
+using Hangfire;
+using Optimizer.Api.Auth;
+using Optimizer.Api.Contracts.Common;
+using Optimizer.Api.Contracts.Jobs;
+using Optimizer.Api.Jobs;
+using Optimizer.Domain.Jobs;
+
+namespace Optimizer.Api.Endpoints;
+
+/// <summary>Jobs: create (validated, then queued through Hangfire), list, get, cancel, events.</summary>
+public static class JobEndpoints
+{
+    public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization(ApiPolicies.Tenant);
+        group.MapPost("/", Create);
+        group.MapGet("/", List);
+        group.MapGet("/{id}", Get);
+        group.MapPost("/{id}/cancel", Cancel);
+        group.MapGet("/{id}/events", Events);
+        return app;
+    }
+
+    [EndpointSummary("Create a job")]
+    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets. Nothing is queued unless it is valid.")]
+    public static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, JobSubmitter submitter, CancellationToken cancellationToken)
+    {
+        var (valid, errors) = JobRequestValidator.Validate(request);
+        if (valid is null)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "The job is invalid; nothing was queued.");
+        }
+        var tenantId = user.TenantId();
+        var missing = await JobReferenceChecker.FindMissingAsync(db, tenantId, request, valid, cancellationToken);
+        if (missing.Count > 0)
+        {
+            return Problems.Unprocessable(string.Join(" ", missing));
+        }
+        var job = await submitter.SubmitAsync(tenantId, request, valid, cancellationToken);
+        return job is null
+            ? Problems.Unavailable("The job queue is not reachable; nothing was queued. Try again.")
+            : TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+    }
+
+    [EndpointSummary("List jobs")]
+    public static async Task<Results<Ok<Page<JobResponse>>, ValidationProblem>> List(
+        ClaimsPrincipal user, OptimizerDbContext db, [AsParameters] JobListQuery filter, CancellationToken cancellationToken)
+    {
+        var (status, type, limit, after) = (filter.Status, filter.Type, filter.Limit, filter.After);
+        var errors = Paging.Validate(limit) ?? [];
+        JobStatus parsed = default;
+        if (status is not null && !JobStatusExtensions.TryParseWire(status, out parsed))
+        {
+            errors["status"] = ["status must be one of: queued, running, cancelling, succeeded, failed, cancelled."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var take = limit ?? Paging.DefaultLimit;
+        var tenantId = user.TenantId();
+        var query = db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId);
+        if (status is not null)
+        {
+            query = query.Where(j => j.Status == parsed);
+        }
+        if (type is not null)
+        {
+            query = query.Where(j => j.Type == type);
+        }
+        if (!string.IsNullOrEmpty(after))
+        {
+            query = query.Where(j => string.Compare(j.Id, after) > 0);
+        }
+        var rows = await query.OrderBy(j => j.Id).Take(take + 1).ToListAsync(cancellationToken);
+        return TypedResults.Ok(Paging.Create(rows, take, JobResponse.From, j => j.Id));
+    }
+
+    [EndpointSummary("Get a job")]
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Get(
+        string id, ClaimsPrincipal user, OptimizerDbContext db, CancellationToken cancellationToken)
+    {
+        var tenantId = user.TenantId();
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken);
+        return job is null ? Problems.NotFound("job", id) : TypedResults.Ok(JobResponse.From(job));
+    }
+
+    [EndpointSummary("Cancel a job")]
+    [EndpointDescription("Queued: cancelled at once. Running: 'cancelling' until the worker stops at its next boundary. Terminal: 409.")]
+    public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> Cancel(
+        string id, ClaimsPrincipal user, OptimizerDbContext db, IBackgroundJobClient hangfire, CancellationToken cancellationToken)
+    {
+        var tenantId = user.TenantId();
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken);
+        if (job is null)
+        {
+            return Problems.NotFound("job", id);
+        }
+        if (job.Status.IsTerminal())
+        {
+            return Problems.Conflict($"Job '{id}' is already {job.Status.ToWire()}.");
+        }
+        job.RequestCancel();
+        await db.SaveChangesAsync(cancellationToken);
+        if (job.Status == JobStatus.Cancelled && job.HangfireJobId is not null)
+        {
+            // The row is authoritative (a worker that still picks it up sees 'cancelled'); this only tidies the queue.
+            hangfire.Delete(job.HangfireJobId);
+        }
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+    }
+
+    [EndpointSummary("List a job's events")]
+    [EndpointDescription("Ordered by seq; page with ?after=<seq>&limit=.")]
+    public static async Task<Results<Ok<Page<JobEventResponse>>, ValidationProblem, ProblemHttpResult>> Events(
+        string id, ClaimsPrincipal user, OptimizerDbContext db, [AsParameters] EventPageQuery page, CancellationToken cancellationToken)
+    {
+        var (after, limit) = (page.After, page.Limit);
+        if (Paging.Validate(limit) is { } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var tenantId = user.TenantId();
+        if (!await db.Jobs.AnyAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken))
+        {
+            return Problems.NotFound("job", id);
+        }
+        var take = limit ?? Paging.DefaultLimit;
+        var from = after ?? 0;
+        var rows = await db.JobEvents.AsNoTracking()
+            .Where(e => e.JobId == id && e.Seq > from)
+            .OrderBy(e => e.Seq).Take(take + 1).ToListAsync(cancellationToken);
+        return TypedResults.Ok(Paging.Create(rows, take, JobEventResponse.From, e => e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+}
+
+/// <summary>Query of <c>GET /v1/jobs</c>: filters and paging.</summary>
+/// <param name="Status">queued | running | cancelling | succeeded | failed | cancelled.</param>
+/// <param name="Type">quantize | prune | merge | finetune | evaluate.</param>
+/// <param name="Limit">1-100, default 50.</param>
+/// <param name="After">Cursor: the last_id of the previous page.</param>
+public sealed record JobListQuery(string? Status, string? Type, int? Limit, string? After);
+
+/// <summary>Query of <c>GET /v1/jobs/{id}/events</c>.</summary>
+/// <param name="After">Return events with a larger seq (the previous page's last_id).</param>
+/// <param name="Limit">1-100, default 50.</param>
+public sealed record EventPageQuery(long? After, int? Limit);

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Optimizer.Api.Extensions;
+
+/// <summary>The <c>Optimizer</c> configuration section (shared keys, see COMMON conventions).</summary>
+public sealed class OptimizerOptions
+{
+    public const string Section = "Optimizer";
+
+    /// <summary>Bearer secret of the administrator (creates tenants and keys, opens the Hangfire dashboard).</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>Blob container holding every artifact.</summary>
+    [Required]
+    public string BlobContainer { get; set; } = "optimizer";
+
+    /// <summary>Largest accepted upload request body in bytes (default 20 GiB); larger requests get 413.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+}

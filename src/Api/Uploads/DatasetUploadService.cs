@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Options;
+using Optimizer.Api.Errors;
+using Optimizer.Api.Extensions;
+using Optimizer.Domain.Common;
+using Optimizer.Domain.Datasets;
+
+namespace Optimizer.Api.Uploads;
+
+/// <summary>Streams a dataset upload (<c>name</c> + <c>file</c>) to blob storage while validating and counting it; all or nothing.</summary>
+public sealed class DatasetUploadService(OptimizerDbContext db, IArtifactStore store, IOptions<OptimizerOptions> options, ILogger<DatasetUploadService> logger)
+{
+    public async Task<Dataset> UploadAsync(HttpRequest request, string tenantId, CancellationToken cancellationToken)
+    {
+        var id = Ids.New("ds");
+        var prefix = $"tenants/{tenantId}/datasets/{id}/";
+        string? name = null;
+        (string FileName, StoredBlob Blob, DatasetValidatingStream Check)? file = null;
+        try
+        {
+            var reader = MultipartSections.Open(request, options.Value.MaxUploadBytes);
+            while (await MultipartSections.NextAsync(reader, cancellationToken) is { } next)
+            {
+                var fileName = MultipartSections.FileName(next.Disposition);
+                if (fileName is null)
+                {
+                    if (next.Disposition.Name.Value != "name")
+                    {
+                        throw ApiProblemException.BadRequest($"Unknown form field '{next.Disposition.Name.Value}'; send 'name' and 'file'.");
+                    }
+                    name = await MultipartSections.ReadFieldAsync(next.Section, cancellationToken);
+                    continue;
+                }
+                if (file is not null)
+                {
+                    throw ApiProblemException.BadRequest("Send exactly one file.");
+                }
+                file = await StoreAsync(prefix, fileName, next.Section.Body, cancellationToken);
+            }
+            var dataset = Complete(tenantId, id, name, file);
+            db.Datasets.Add(dataset);
+            await db.SaveChangesAsync(cancellationToken);
+            return dataset;
+        }
+        catch (Exception ex)
+        {
+            logger.LogInformation("Dataset upload {DatasetId} refused: {Reason}", id, ex.Message);
+            await store.DeletePrefixAsync(prefix, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<(string, StoredBlob, DatasetValidatingStream)> StoreAsync(string prefix, string fileName, Stream body, CancellationToken cancellationToken)
+    {
+        var jsonl = fileName.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+        if (!jsonl && !fileName.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ApiProblemException.BadRequest($"File '{fileName}' must be .txt or .jsonl.");
+        }
+        if (fileName.Contains('/') || fileName.Contains('\\') || fileName.Contains("..") || fileName.Length > 200)
+        {
+            throw ApiProblemException.BadRequest($"File name '{fileName}' contains a path separator or '..'.");
+        }
+        var check = new DatasetValidatingStream(body, jsonl);
+        try
+        {
+            var blob = await store.UploadAsync(prefix + fileName, check, cancellationToken);
+            return (fileName, blob, check);
+        }
+        catch (Exception ex) when (check.Failure is not null || ex is InvalidDataException)
+        {
+            throw ApiProblemException.BadRequest($"{fileName}: {(check.Failure ?? ex).Message}.");
+        }
+    }
+
+    private static Dataset Complete(string tenantId, string id, string? name, (string FileName, StoredBlob Blob, DatasetValidatingStream Check)? file)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > Dataset.MaxNameLength)
+        {
+            throw ApiProblemException.BadRequest($"The form field 'name' is required (1-{Dataset.MaxNameLength} characters).");
+        }
+        if (file is not { } f)
+        {
+            throw ApiProblemException.BadRequest("The form field 'file' (a .txt or .jsonl file) is required.");
+        }
+        return new Dataset(tenantId, name, f.Check.Format!.Value, f.FileName, id)
+        {
+            Records = f.Check.Records,
+            SizeBytes = f.Blob.SizeBytes,
+            Sha256 = f.Blob.Sha256,
+        };
+    }
+}
