@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace Optimizer.Worker.Modeling.Tokenization;
@@ -10,11 +11,16 @@ namespace Optimizer.Worker.Modeling.Tokenization;
 /// <c>vocab.bpe</c>), a byte-level BPE <c>tokenizer.json</c>, then SentencePiece <c>tokenizer.model</c>.
 /// </summary>
 /// <remarks>
-/// Byte-level BPE is built as a <see cref="CodeGenTokenizer"/> (GPT-2's tokenizer with its pre-tokenizer
-/// regex), without prefix space and without BOS/EOS, so encoding a text yields exactly the GPT-2 ids.
+/// Byte-level BPE is built as a byte-level <see cref="BpeTokenizer"/> with GPT-2's pre-tokenizer regex,
+/// without prefix space and without BOS/EOS, so encoding a text yields exactly the GPT-2 ids.
+/// (<see cref="CodeGenTokenizer"/> is not used: it adds CodeGen's extra whitespace tokens, ids 50257+.)
 /// </remarks>
 public static class TokenizerLoader
 {
+    /// <summary>GPT-2's pre-tokenization pattern (openai/gpt-2 encoder.py).</summary>
+    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+    private const string EndOfText = "<|endoftext|>";
+
     private static readonly (string Vocab, string Merges)[] s_bpeFileNames =
     [
         ("vocab.json", "merges.txt"),
@@ -32,8 +38,7 @@ public static class TokenizerLoader
             if (File.Exists(vocabPath) && File.Exists(mergesPath))
             {
                 using var vocabStream = File.OpenRead(vocabPath);
-                using var mergesStream = File.OpenRead(mergesPath);
-                return CodeGenTokenizer.Create(vocabStream, mergesStream);
+                return ByteLevelBpe(vocabStream, File.ReadLines(mergesPath));
             }
         }
         var tokenizerJson = Path.Combine(folder, "tokenizer.json");
@@ -76,15 +81,26 @@ public static class TokenizerLoader
         {
             return null;
         }
-        var mergeLines = new StringBuilder("#version: 0.2\n");
-        foreach (var merge in merges)
-        {
-            // Older files store "a b", newer ones ["a", "b"].
-            var line = merge is JsonArray pair ? $"{pair[0]} {pair[1]}" : merge!.GetValue<string>();
-            mergeLines.Append(line).Append('\n');
-        }
+        // Older files store merges as "a b", newer ones as ["a", "b"].
+        var mergeLines = merges.Select(m => m is JsonArray pair ? $"{pair[0]} {pair[1]}" : m!.GetValue<string>()).ToList();
         using var vocabStream = new MemoryStream(Encoding.UTF8.GetBytes(vocab.ToJsonString()));
-        using var mergesStream = new MemoryStream(Encoding.UTF8.GetBytes(mergeLines.ToString()));
-        return CodeGenTokenizer.Create(vocabStream, mergesStream);
+        return ByteLevelBpe(vocabStream, mergeLines);
+    }
+
+    private static Tokenizer ByteLevelBpe(Stream vocabJson, IEnumerable<string> mergeLines)
+    {
+        var vocabulary = JsonNode.Parse(vocabJson) as JsonObject
+            ?? throw new InvalidDataException("the BPE vocabulary is not a JSON object");
+        var entries = vocabulary.Select(p => new KeyValuePair<string, int>(p.Key, p.Value!.GetValue<int>())).ToList();
+        var specialTokens = entries.Where(e => e.Key == EndOfText).ToDictionary(e => e.Key, e => e.Value);
+        var options = new BpeOptions(entries)
+        {
+            // merges.txt starts with a "#version" line; blank lines carry no merge.
+            Merges = mergeLines.Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList(),
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), specialTokens),
+            SpecialTokens = specialTokens,
+        };
+        return BpeTokenizer.Create(options);
     }
 }

@@ -51,6 +51,18 @@ public sealed class TokenizerLoaderTests
     }
 
     [Fact]
+    public void Load_StaysInsideGpt2Vocabulary_WhenTextHasRunsOfSpaces()
+    {
+        var tokenizer = TokenizerLoader.Load(TestEnvironment.GptTokenizerDir);
+
+        // Ids from the npm package's JavaScript encoder; CodeGen's tokenizer would emit its own ids >= 50257 here.
+        var ids = tokenizer.EncodeToIds("     CETUS,               Latin.\n\twhale");
+
+        Assert.All(ids, id => Assert.InRange(id, 0, 50256));
+        Assert.Equal([220, 220, 220, 220, 46632, 2937, 11, 220, 220, 220, 220, 220, 220, 220, 220, 220, 220, 220, 220, 220, 220, 9133, 13, 198, 197, 1929, 1000], ids);
+    }
+
+    [Fact]
     public void Load_Throws_WhenFolderHasNoTokenizerFiles()
     {
         using var directory = new TempDirectory();
