@@ -8,7 +8,8 @@ if (args.Length > 0 && args[0] == "fixture")
     return await FixtureCommand.RunAsync(args[1..]);
 }
 
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json ships beside the binary; the worker may be started from any directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddWorkerServices();
 using var host = builder.Build();
 await host.Services.InitializeWorkerAsync(CancellationToken.None);
