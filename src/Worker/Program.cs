@@ -1,12 +1,15 @@
 using Microsoft.Extensions.Hosting;
+using Optimizer.Worker.Fixtures;
 using Optimizer.Worker.Hosting;
 
+// `worker fixture ...` trains the test fixture model and exits; anything else runs the Hangfire worker.
 if (args.Length > 0 && args[0] == "fixture")
 {
-    return await Optimizer.Worker.Fixtures.FixtureCommand.RunAsync(args[1..]);
+    return await FixtureCommand.RunAsync(args[1..]);
 }
 
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json ships beside the binary; the worker may be started from any directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddWorkerServices();
 using var host = builder.Build();
 await host.Services.InitializeWorkerAsync(CancellationToken.None);

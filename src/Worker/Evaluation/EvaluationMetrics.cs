@@ -24,8 +24,9 @@ public sealed record EvaluationMetrics
     /// <summary>Smallest input and output size among the quantized linears (for the size budget's overhead).</summary>
     public int MinQuantizedInFeatures { get; init; }
     public int MinQuantizedOutFeatures { get; init; }
-    /// <summary>Elements of tensors stored unquantized.</summary>
+    /// <summary>Elements of tensors stored unquantized, and the bytes they take in their stored dtype.</summary>
     public long OtherParameters { get; init; }
+    public long OtherBytes { get; init; }
     /// <summary>Per-block relative output error against the baseline, for the perplexity drill-down; null until measured.</summary>
     public IReadOnlyList<double>? BlockOutputErrors { get; init; }
 

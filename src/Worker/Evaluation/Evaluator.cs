@@ -32,6 +32,7 @@ public sealed class Evaluator(OptimizerDbContext db, IArtifactStore store, ILang
             QuantizedParameters = stats.QuantizedParameters,
             QuantizedBytes = stats.QuantizedBytes,
             OtherParameters = stats.OtherParameters,
+            OtherBytes = stats.OtherBytes,
             MinQuantizedInFeatures = stats.MinQuantizedInFeatures,
             MinQuantizedOutFeatures = stats.MinQuantizedOutFeatures,
         };

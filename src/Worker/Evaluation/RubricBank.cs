@@ -67,8 +67,8 @@ public static class RubricBank
             Category = "efficiency",
             IsCritical = (_, _) => true,
             IsRelevant = c => c.IsQuantized && c.Metrics.QuantizedParameters > 0,
-            Question = (c, _) => $"Are the weights no larger than (bits + overhead)/16 of float16, i.e. at most {c.Bits} + " +
-                $"{Overhead(c).ToString("0.###", CultureInfo.InvariantCulture)} bits per quantized weight and 16 bits per other weight?",
+            Question = (c, _) => $"Is the output no larger than (bits + overhead)/16 of its float16 size, i.e. at most {c.Bits} + " +
+                $"{Overhead(c).ToString("0.###", CultureInfo.InvariantCulture)} bits per quantized weight, other tensors as stored?",
             Check = (c, _) =>
             {
                 var budget = SizeBudgetBytes(c);
@@ -94,14 +94,15 @@ public static class RubricBank
     public const double BlockErrorThreshold = 0.05;
 
     /// <summary>
-    /// Safetensors bytes allowed: quantized weights at <c>bits + overhead</c>, everything else at 16 bits,
-    /// plus 64 KiB for headers.
+    /// Safetensors bytes allowed: quantized weights at <c>bits + overhead</c>, the tensors a method keeps
+    /// unquantized (embeddings, norms, lm_head) at their stored size — they stay in their original dtype by
+    /// design, so a float32 source is not penalised for them — plus 64 KiB for headers.
     /// </summary>
     public static long SizeBudgetBytes(RubricContext context)
     {
         var m = context.Metrics;
         var quantizedBits = m.QuantizedParameters * ((context.Bits ?? 16) + Overhead(context));
-        return (long)Math.Ceiling(quantizedBits / 8 + m.OtherParameters * 2.0) + 64 * 1024;
+        return (long)Math.Ceiling(quantizedBits / 8) + m.OtherBytes + 64 * 1024;
     }
 
     private static double Overhead(RubricContext c) =>

@@ -9,6 +9,7 @@ public sealed record WeightStats(
     long QuantizedParameters,
     long QuantizedBytes,
     long OtherParameters,
+    long OtherBytes,
     int MinQuantizedInFeatures,
     int MinQuantizedOutFeatures,
     IReadOnlyList<string> NonFiniteTensors)
@@ -20,7 +21,7 @@ public sealed record WeightStats(
     /// <param name="bits">The GPTQ bits when the folder is quantized (to count packed weights), else null.</param>
     public static WeightStats Read(string dir, int? bits)
     {
-        long size = 0, quantizedParams = 0, quantizedBytes = 0, otherParams = 0;
+        long size = 0, quantizedParams = 0, quantizedBytes = 0, otherParams = 0, otherBytes = 0;
         int minIn = int.MaxValue, minOut = int.MaxValue;
         var nonFinite = new List<string>();
         foreach (var path in Directory.GetFiles(dir, "*.safetensors", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
@@ -52,6 +53,7 @@ public sealed record WeightStats(
                 else
                 {
                     otherParams += tensor.ElementCount;
+                    otherBytes += tensor.ByteLength;
                 }
                 if (nonFinite.Count < 10 && !IsFinite(stream, header.DataStart, tensor))
                 {
@@ -59,7 +61,7 @@ public sealed record WeightStats(
                 }
             }
         }
-        return new WeightStats(size, quantizedParams, quantizedBytes, otherParams,
+        return new WeightStats(size, quantizedParams, quantizedBytes, otherParams, otherBytes,
             minIn == int.MaxValue ? 0 : minIn, minOut == int.MaxValue ? 0 : minOut, nonFinite);
     }
 

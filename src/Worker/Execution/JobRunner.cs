@@ -18,8 +18,8 @@ namespace Optimizer.Worker.Execution;
 /// Runs one job end to end: what Hangfire invokes with only the job id (<see cref="IJobExecutor"/>).
 /// </summary>
 /// <remarks>
-/// Delivery is at-least-once. Checkpoint 1: only a <c>queued</c> row is started, so a re-delivered or
-/// already-cancelled job is a no-op. Checkpoint 2: the output model id is fixed before the upload, so
+/// Delivery is at-least-once. Checkpoint 1: only a <c>queued</c> row is claimed (one conditional update), so a
+/// re-delivered or already-cancelled job is a no-op. Checkpoint 2: the output model id is fixed before the upload, so
 /// partial blobs can be deleted on any failure. Checkpoint 3: model, report and final status are saved in
 /// one transaction. Every failure is recorded on the row; nothing is rethrown to Hangfire.
 /// </remarks>
@@ -41,8 +41,18 @@ public sealed partial class JobRunner(
             LogSkipped(jobId, job?.Status.ToWire() ?? "missing");
             return;
         }
-        job.MarkRunning();
-        await db.SaveChangesAsync(cancellationToken);
+        // Claim the row atomically: two deliveries of one job, or a cancel racing the pick-up, leave one winner.
+        var startedAt = DateTimeOffset.UtcNow;
+        var claimed = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Running)
+            .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+            .SetProperty(j => j.StartedAt, j => j.StartedAt ?? startedAt), cancellationToken);
+        await db.Entry(job).ReloadAsync(cancellationToken);
+        if (claimed == 0)
+        {
+            LogSkipped(jobId, job.Status.ToWire());
+            return;
+        }
 
         var workDir = Path.Combine(options.Value.WorkDir, "jobs", job.Id);
         await using var progress = await DbProgressReporter.CreateAsync(dbOptions, job.Id, cancellationToken);

@@ -41,6 +41,8 @@ public static class WorkerHostingExtensions
                 // LISTEN/NOTIFY: a job enqueued by the Api is picked up in milliseconds instead of a poll interval.
                 EnableLongPolling = true,
                 QueuePollInterval = TimeSpan.FromSeconds(1),
+                // Jobs can run for hours: keep extending the fetch lease instead of re-delivering after 30 minutes.
+                UseSlidingInvisibilityTimeout = true,
             })
             // Long jobs are not retried by Hangfire: a failure is recorded on our row; users resubmit.
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));

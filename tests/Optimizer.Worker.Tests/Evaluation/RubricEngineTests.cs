@@ -18,6 +18,7 @@ public sealed class RubricEngineTests
         QuantizedParameters = 400_000,
         QuantizedBytes = 220_000,
         OtherParameters = 50_000,
+        OtherBytes = 100_000,
         MinQuantizedInFeatures = 256,
         MinQuantizedOutFeatures = 256,
     };

@@ -37,6 +37,9 @@ public sealed class JobRunnerEvaluationTests
         Assert.Contains("efficiency.size_within_budget", ids);
         Assert.True(items.Single(i => i.GetProperty("id").GetString() == "integrity.output_loads_and_runs").GetProperty("answer").GetBoolean(),
             report.ItemsJson);
+        Assert.True(items.Single(i => i.GetProperty("id").GetString() == "efficiency.size_within_budget").GetProperty("answer").GetBoolean(),
+            report.ItemsJson);
+        Assert.True(items.Single(i => i.GetProperty("id").GetString() == "integrity.all_tensors_finite").GetProperty("answer").GetBoolean());
         Assert.Equal(items.Count, report.ItemsTotal);
         using var metrics = JsonDocument.Parse(job.MetricsJson);
         Assert.True(metrics.RootElement.GetProperty("perplexity").GetDouble() > 1);

@@ -44,6 +44,22 @@ public sealed class JobRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_RunsJobOnce_WhenDeliveredTwiceAtOnce()
+    {
+        await using var services = await WorkerServices.StartAsync();
+        var (tenantId, sourceId) = await SeedModelAsync(services);
+        var jobId = await QueueJobAsync(services, tenantId, sourceId, "quantize", "rtn", """{"group_size": 32}""");
+
+        await Task.WhenAll(RunAsync(services, jobId), RunAsync(services, jobId));
+
+        await using var db = services.NewDb();
+        var job = await db.Jobs.SingleAsync(j => j.Id == jobId, Ct);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal(2, await db.Models.CountAsync(Ct));
+    }
+
+    [Fact]
     public async Task RunAsync_DoesNothing_WhenJobWasCancelledBeforePickUp()
     {
         await using var services = await WorkerServices.StartAsync();

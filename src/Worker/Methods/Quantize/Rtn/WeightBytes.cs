@@ -17,25 +17,25 @@ internal static class WeightBytes
             case SafetensorsDtype.F32:
                 return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
             case SafetensorsDtype.F16:
-            {
-                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
-                var result = new float[halves.Length];
-                for (var k = 0; k < halves.Length; k++)
                 {
-                    result[k] = (float)halves[k];
+                    var halves = MemoryMarshal.Cast<byte, Half>(bytes);
+                    var result = new float[halves.Length];
+                    for (var k = 0; k < halves.Length; k++)
+                    {
+                        result[k] = (float)halves[k];
+                    }
+                    return result;
                 }
-                return result;
-            }
             case SafetensorsDtype.BF16:
-            {
-                var result = new float[bytes.Length / 2];
-                for (var k = 0; k < result.Length; k++)
                 {
-                    // bfloat16 is the high half of a float32.
-                    result[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * k)..]) << 16);
+                    var result = new float[bytes.Length / 2];
+                    for (var k = 0; k < result.Length; k++)
+                    {
+                        // bfloat16 is the high half of a float32.
+                        result[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * k)..]) << 16);
+                    }
+                    return result;
                 }
-                return result;
-            }
             default:
                 throw new NotSupportedException($"{dtype} is not a floating-point weight dtype.");
         }
