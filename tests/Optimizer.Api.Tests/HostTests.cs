@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Optimizer.Api.Tests.Infrastructure;
 
 namespace Optimizer.Api.Tests;
@@ -13,6 +14,18 @@ public sealed class HostTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var body = await client.GetAsAsync<JsonElement>("/readyz");
         Assert.Equal("ready", body.GetProperty("status").GetString());
         Assert.True(body.GetProperty("checks").GetProperty("hangfire").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Readyz_Returns503Problem_WhenBlobStoreUnreachable()
+    {
+        using var broken = fixture.WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Blob",
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;"));
+        using var client = broken.CreateClient();
+        var problem = await (await client.GetAsync("/readyz")).AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "blob");
+        Assert.False(problem.GetProperty("checks").GetProperty("blob").GetBoolean());
+        Assert.True(problem.GetProperty("checks").GetProperty("postgres").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
     }
 
     [Fact]

@@ -164,6 +164,23 @@ public sealed class JobTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await (await other.Http.GetAsync($"/v1/jobs/{job.Id}/events")).AssertProblemAsync(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Estimate_ReturnsSizeBasedFiguresAndQueuesNothing_WhenValid()
+    {
+        var (tenant, modelId) = await TenantWithModelAsync();
+        var hangfireBefore = await fixture.HangfireJobCountAsync();
+        var response = await tenant.Http.PostAsJsonAsync("/v1/jobs/estimate", new { type = "quantize", method = "rtn", model_id = modelId });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var estimate = await response.ReadAsAsync<JsonElement>();
+        Assert.True(estimate.GetProperty("peak_memory_bytes").GetInt64() > 0);
+        Assert.True(estimate.GetProperty("estimated_seconds").GetInt64() > 0);
+        Assert.Equal("cpu", estimate.GetProperty("queue").GetString());
+        Assert.False(await fixture.WithDbAsync(db => db.Jobs.AnyAsync(j => j.TenantId == tenant.TenantId)));
+        Assert.Equal(hangfireBefore, await fixture.HangfireJobCountAsync());
+        var invalid = await tenant.Http.PostAsJsonAsync("/v1/jobs/estimate", new { type = "quantize", method = "rtn", model_id = modelId, @params = new { bits = 99 } });
+        await invalid.AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
     private async Task<(TenantClient Tenant, string ModelId)> TenantWithModelAsync()
     {
         var tenant = await fixture.CreateTenantAsync();

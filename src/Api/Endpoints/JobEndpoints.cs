@@ -15,6 +15,7 @@ public static class JobEndpoints
     {
         var group = app.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization(ApiPolicies.Tenant);
         group.MapPost("/", Create);
+        group.MapPost("/estimate", Estimate);
         group.MapGet("/", List);
         group.MapGet("/{id}", Get);
         group.MapPost("/{id}/cancel", Cancel);
@@ -42,6 +43,31 @@ public static class JobEndpoints
         return job is null
             ? Problems.Unavailable("The job queue is not reachable; nothing was queued. Try again.")
             : TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+    }
+
+    [EndpointSummary("Estimate a job without queueing it")]
+    [EndpointDescription("Same body and validation as POST /v1/jobs. A rough, size-based preflight: peak memory, disk, time and queue.")]
+    public static async Task<Results<Ok<JobEstimate>, ValidationProblem, ProblemHttpResult>> Estimate(
+        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, CancellationToken cancellationToken)
+    {
+        var (valid, errors) = JobRequestValidator.Validate(request);
+        if (valid is null)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "The job is invalid.");
+        }
+        var tenantId = user.TenantId();
+        var missing = await JobReferenceChecker.FindMissingAsync(db, tenantId, request, valid, cancellationToken);
+        if (missing.Count > 0)
+        {
+            return Problems.Unprocessable(string.Join(" ", missing));
+        }
+        var ids = request.Models?.Select(m => m.ModelId!).ToList() ?? [request.ModelId!];
+        var models = await db.Models.AsNoTracking()
+            .Where(m => m.TenantId == tenantId && ids.Contains(m.Id))
+            .Select(m => new { m.SizeBytes, m.ParameterCount })
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(JobEstimator.Estimate(valid.Method.Type, valid.Method.Queue,
+            [.. models.Select(m => (m.SizeBytes, m.ParameterCount))]));
     }
 
     [EndpointSummary("List jobs")]

@@ -44,7 +44,7 @@ public sealed class DatasetUploadService(OptimizerDbContext db, IArtifactStore s
         catch (Exception ex)
         {
             logger.LogInformation("Dataset upload {DatasetId} refused: {Reason}", id, ex.Message);
-            await store.DeletePrefixAsync(prefix, CancellationToken.None);
+            await UploadCleanup.DeleteQuietlyAsync(store, prefix, logger);
             throw;
         }
     }

@@ -39,8 +39,7 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
         catch (Exception ex)
         {
             logger.LogInformation("Model upload {ModelId} refused: {Reason}", upload.ModelId, ex.Message);
-            // The client may be gone; clean-up must still run.
-            await store.DeletePrefixAsync(upload.BlobPrefix, CancellationToken.None);
+            await UploadCleanup.DeleteQuietlyAsync(store, upload.BlobPrefix, logger);
             throw;
         }
     }
