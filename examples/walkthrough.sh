@@ -70,7 +70,7 @@ actual="$(sha256sum "$OUT/model.safetensors" | cut -d' ' -f1)"
 echo "downloaded $(wc -c <"$OUT/model.safetensors") bytes to $OUT/model.safetensors (sha256 $actual)" >&2
 
 step "GET /v1/reports/$report_id"
-[ -n "$report_id" ] && [ "$report_id" != null ] || fail "job $job_id has no report"
+if [ -z "$report_id" ] || [ "$report_id" = null ]; then fail "job $job_id has no report"; fi
 api GET "/v1/reports/$report_id" >"$OUT/report.json"
 jq -r '"verdict \(.verdict), score \(.score), \(.items_passed)/\(.items_total) items passed; perplexity \(.metrics.perplexity) vs baseline \(.metrics.baseline_perplexity)"' "$OUT/report.json"
 echo "report saved to $OUT/report.json" >&2

@@ -64,7 +64,8 @@ pg_data_dir() {
     if runuser -u postgres -- test -x "$state" 2>/dev/null; then
       mkdir -p "$link"
     else
-      local alt="/var/lib/optimizer/$(echo -n "$state" | sha1sum | cut -c1-12)"
+      local alt
+      alt="/var/lib/optimizer/$(echo -n "$state" | sha1sum | cut -c1-12)"
       mkdir -p "$alt"; ln -sfn "$alt" "$link"
     fi
     chown postgres: "$(readlink -f "$link")"
