@@ -29,8 +29,8 @@ public sealed record FixtureRecipe
     public double RmsNormEps { get; init; } = 1e-5;
     public int EndOfTextTokenId { get; init; } = 50256;
     public int SequenceLength { get; init; } = 256;
-    public int BatchSize { get; init; } = 2;
-    public int Steps { get; init; } = 200;
+    public int BatchSize { get; init; } = 4;
+    public int Steps { get; init; } = 400;
     public int WarmupSteps { get; init; } = 20;
     public double PeakLearningRate { get; init; } = 3e-3;
     public double MinLearningRateRatio { get; init; } = 0.1;
