@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Optimizer.Domain.Datasets;
+using Optimizer.Domain.Storage;
 
 namespace Optimizer.Api.Uploads;
 
@@ -9,7 +10,7 @@ namespace Optimizer.Api.Uploads;
 /// line one JSON object of the same form. Counts records (non-empty lines). Problems throw
 /// <see cref="InvalidDataException"/> naming the line, also kept in <see cref="Failure"/>.
 /// </summary>
-public sealed class DatasetValidatingStream(Stream inner, bool jsonl) : Stream
+public sealed class DatasetValidatingStream(Stream inner, bool jsonl) : ForwardReadStream
 {
     /// <summary>A jsonl line is parsed whole, so its length is bounded.</summary>
     public const int MaxLineBytes = 16 * 1024 * 1024;
@@ -163,22 +164,6 @@ public sealed class DatasetValidatingStream(Stream inner, bool jsonl) : Stream
     }
 
     private static string Wire(DatasetFormat format) => JsonNamingPolicy.SnakeCaseLower.ConvertName(format.ToString());
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

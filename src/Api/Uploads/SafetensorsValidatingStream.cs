@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Optimizer.Domain.Formats.Safetensors;
+using Optimizer.Domain.Storage;
 
 namespace Optimizer.Api.Uploads;
 
@@ -9,7 +10,7 @@ namespace Optimizer.Api.Uploads;
 /// its length must equal the header's extent. Any violation throws <see cref="SafetensorsFormatException"/>
 /// (also kept in <see cref="Failure"/>, because upload clients may wrap exceptions thrown by the source).
 /// </summary>
-public sealed class SafetensorsValidatingStream(Stream inner) : Stream
+public sealed class SafetensorsValidatingStream(Stream inner) : ForwardReadStream
 {
     private byte[]? _head;
     private int _headPosition;
@@ -102,21 +103,4 @@ public sealed class SafetensorsValidatingStream(Stream inner) : Stream
         }
         return total;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // Synchronous reads are not used by the async upload path; support them by blocking for completeness.
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
