@@ -32,6 +32,7 @@ public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
                 $"The evaluation text has {tokens.Count} tokens, fewer than one window of {seqLen}.");
         }
         using var candidate = LlamaForCausalLM.FromFolder(candidateFolder);
+        candidate.to(ComputeDevice.Preferred);
         if (request.BaselineDir is null)
         {
             var alone = LanguageModelMetrics.Perplexity(candidate, tokens, seqLen, request.MaxTokens, cancellationToken: cancellationToken);
@@ -39,6 +40,7 @@ public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
         }
         using var baselineFolder = ModelFolder.Open(request.BaselineDir, PackedReaders);
         using var baseline = LlamaForCausalLM.FromFolder(baselineFolder);
+        baseline.to(ComputeDevice.Preferred);
         var comparison = LanguageModelMetrics.Compare(baseline, candidate, tokens, seqLen, request.MaxTokens,
             cancellationToken: cancellationToken);
         return new LanguageModelEvaluation(comparison.Candidate.Perplexity, comparison.Baseline.Perplexity,
