@@ -1,9 +1,12 @@
 using System.Security.Claims;
 using Hangfire;
+using Microsoft.AspNetCore.Mvc;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Common;
 using Optimizer.Api.Contracts.Jobs;
+using Optimizer.Api.Idempotency;
 using Optimizer.Api.Jobs;
+using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Jobs;
 
 namespace Optimizer.Api.Endpoints;
@@ -24,25 +27,74 @@ public static class JobEndpoints
     }
 
     [EndpointSummary("Create a job")]
-    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets. Nothing is queued unless it is valid.")]
-    public static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, JobSubmitter submitter, CancellationToken cancellationToken)
+    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets. Nothing is queued unless it is valid. "
+        + "With an Idempotency-Key header, the same key and body within 24 hours answer 200 with the job the first request created (header Idempotent-Replayed: true); "
+        + "the same key with a different body answers 409. Keys are per tenant.")]
+    public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateJobRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
+        OptimizerDbContext db, JobSubmitter submitter, HttpResponse response, CancellationToken cancellationToken)
     {
+        var tenantId = user.TenantId();
+        (string Key, string Hash)? idempotency = null;
+        if (idempotencyKey is not null)
+        {
+            if (IdempotencyKeys.Check(idempotencyKey) is { } keyError)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [IdempotencyKeys.HeaderName] = [keyError] });
+            }
+            idempotency = (idempotencyKey, IdempotencyKeys.HashRequest(request));
+            if (await ReplayAsync(db, response, tenantId, idempotency.Value, cancellationToken) is { } replay)
+            {
+                return replay;
+            }
+        }
         var (valid, errors) = JobRequestValidator.Validate(request);
         if (valid is null)
         {
             return TypedResults.ValidationProblem(errors, detail: "The job is invalid; nothing was queued.");
         }
-        var tenantId = user.TenantId();
         var missing = await JobReferenceChecker.FindMissingAsync(db, tenantId, request, valid, cancellationToken);
         if (missing.Count > 0)
         {
             return Problems.Unprocessable(string.Join(" ", missing));
         }
-        var job = await submitter.SubmitAsync(tenantId, request, valid, cancellationToken);
+        Job? job;
+        try
+        {
+            job = await submitter.SubmitAsync(tenantId, request, valid, idempotency, cancellationToken);
+        }
+        catch (DuplicateIdempotencyKeyException)
+        {
+            // A concurrent request with the same key committed first: answer with its job (or 409 if the body differs).
+            return await ReplayAsync(db, response, tenantId, idempotency!.Value, cancellationToken)
+                ?? Problems.Conflict("A concurrent request with this Idempotency-Key did not complete; retry with the same key.");
+        }
         return job is null
             ? Problems.Unavailable("The job queue is not reachable; nothing was queued. Try again.")
             : TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+    }
+
+    /// <summary>The earlier request's job (200), a 409 if the key came with another body, or null if the key is unused.</summary>
+    private static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>?> ReplayAsync(
+        OptimizerDbContext db, HttpResponse response, string tenantId, (string Key, string Hash) idempotency, CancellationToken cancellationToken)
+    {
+        var record = await IdempotencyKeys.FindAsync(db, tenantId, JobSubmitter.IdempotencyScope, idempotency.Key, cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+        if (record.RequestHash != idempotency.Hash)
+        {
+            return Problems.Conflict($"{IdempotencyKeys.HeaderName} '{idempotency.Key}' was already used with a different request body "
+                + $"in the last {IdempotencyRecord.Lifetime.TotalHours:0} hours; use a new key for a new job.");
+        }
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == record.ResourceId && j.TenantId == tenantId, cancellationToken);
+        if (job is null)
+        {
+            return null;
+        }
+        response.Headers[IdempotencyKeys.ReplayedHeaderName] = "true";
+        return TypedResults.Ok(JobResponse.From(job));
     }
 
     [EndpointSummary("Estimate a job without queueing it")]

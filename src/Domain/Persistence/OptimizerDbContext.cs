@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Optimizer.Domain.Datasets;
+using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Models;
 using Optimizer.Domain.Reports;
@@ -24,6 +25,7 @@ public sealed class OptimizerDbContext(DbContextOptions<OptimizerDbContext> opti
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
     public DbSet<Report> Reports => Set<Report>();
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

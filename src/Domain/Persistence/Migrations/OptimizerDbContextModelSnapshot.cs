@@ -65,6 +65,38 @@ namespace Optimizer.Domain.Persistence.Migrations
                     b.ToTable("datasets", "optimizer");
                 });
 
+            modelBuilder.Entity("Optimizer.Domain.Idempotency.IdempotencyRecord", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Scope")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("TenantId", "Scope", "Key")
+                        .HasName("PK_idempotency_keys");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("idempotency_keys", "optimizer");
+                });
+
             modelBuilder.Entity("Optimizer.Domain.Jobs.Job", b =>
                 {
                     b.Property<string>("Id")
@@ -383,6 +415,15 @@ namespace Optimizer.Domain.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Restrict);
+                });
+
+            modelBuilder.Entity("Optimizer.Domain.Idempotency.IdempotencyRecord", b =>
+                {
+                    b.HasOne("Optimizer.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Optimizer.Domain.Jobs.Job", b =>
