@@ -1,9 +1,11 @@
 using System.Security.Claims;
 using Hangfire;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Common;
 using Optimizer.Api.Contracts.Jobs;
+using Optimizer.Api.Extensions;
 using Optimizer.Api.Idempotency;
 using Optimizer.Api.Jobs;
 using Optimizer.Domain.Idempotency;
@@ -190,10 +192,13 @@ public static class JobEndpoints
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }
 
-    [EndpointSummary("List a job's events")]
-    [EndpointDescription("Ordered by seq; page with ?after=<seq>&limit=.")]
-    public static async Task<Results<Ok<Page<JobEventResponse>>, ValidationProblem, ProblemHttpResult>> Events(
-        string id, ClaimsPrincipal user, OptimizerDbContext db, [AsParameters] EventPageQuery page, CancellationToken cancellationToken)
+    [EndpointSummary("List a job's events, or stream them live")]
+    [EndpointDescription("Ordered by seq; page with ?after=<seq>&limit=. With 'Accept: text/event-stream' the events are streamed as "
+        + "Server-Sent Events (id: seq, event: level, data: the event JSON; plus 'event: progress' with {status, stage, fraction, message} "
+        + "whenever it changes) until the job is terminal; a reconnecting client resumes after its Last-Event-ID.")]
+    public static async Task<Results<Ok<Page<JobEventResponse>>, JobEventStream, ValidationProblem, ProblemHttpResult>> Events(
+        string id, ClaimsPrincipal user, OptimizerDbContext db, HttpRequest http, IOptions<OptimizerOptions> options,
+        [AsParameters] EventPageQuery page, CancellationToken cancellationToken)
     {
         var (after, limit) = (page.After, page.Limit);
         if (Paging.Validate(limit) is { } errors)
@@ -204,6 +209,11 @@ public static class JobEndpoints
         if (!await db.Jobs.AnyAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken))
         {
             return Problems.NotFound("job", id);
+        }
+        if (JobEventStream.IsRequested(http))
+        {
+            return new JobEventStream(id, JobEventStream.ResumeAfter(http, after),
+                TimeSpan.FromMilliseconds(options.Value.EventStreamPollMilliseconds));
         }
         var take = limit ?? Paging.DefaultLimit;
         var from = after ?? 0;

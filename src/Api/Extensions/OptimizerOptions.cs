@@ -17,4 +17,8 @@ public sealed class OptimizerOptions
     /// <summary>Largest accepted upload request body in bytes (default 20 GiB); larger requests get 413.</summary>
     [Range(1, long.MaxValue)]
     public long MaxUploadBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+
+    /// <summary>How often a live event stream (SSE) polls the job's events (default 500 ms).</summary>
+    [Range(50, 60_000)]
+    public int EventStreamPollMilliseconds { get; set; } = 500;
 }
