@@ -16,6 +16,9 @@ namespace Optimizer.Api.Endpoints;
 /// <summary>Jobs: create (validated, then queued through Hangfire), list, get, cancel, events.</summary>
 public static class JobEndpoints
 {
+    /// <summary>Retry-After of a submission refused for too many active jobs: a guess; jobs take minutes.</summary>
+    private const string ActiveJobsRetryAfterSeconds = "30";
+
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization(ApiPolicies.Tenant);
@@ -31,7 +34,8 @@ public static class JobEndpoints
     [EndpointSummary("Create a job")]
     [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets. Nothing is queued unless it is valid. "
         + "With an Idempotency-Key header, the same key and body within 24 hours answer 200 with the job the first request created (header Idempotent-Replayed: true); "
-        + "the same key with a different body answers 409. Keys are per tenant.")]
+        + "the same key with a different body answers 409. Keys are per tenant. "
+        + "429 with Retry-After when the tenant already has Optimizer:MaxActiveJobsPerTenant queued, running or cancelling jobs.")]
     public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
         CreateJobRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
         OptimizerDbContext db, JobSubmitter submitter, HttpResponse response, CancellationToken cancellationToken)
@@ -64,6 +68,11 @@ public static class JobEndpoints
         try
         {
             job = await submitter.SubmitAsync(tenantId, request, valid, idempotency, cancellationToken);
+        }
+        catch (TooManyActiveJobsException ex)
+        {
+            response.Headers.RetryAfter = ActiveJobsRetryAfterSeconds;
+            return Problems.TooManyRequests($"{ex.Message} Wait for one to finish (or cancel one) and submit again; nothing was queued.");
         }
         catch (DuplicateIdempotencyKeyException)
         {

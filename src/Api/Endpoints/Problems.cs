@@ -19,4 +19,8 @@ public static class Problems
     public static ProblemHttpResult BadRange(long length) =>
         TypedResults.Problem(detail: $"The requested range is not within the file's {length} bytes.",
             statusCode: StatusCodes.Status416RangeNotSatisfiable, title: "Range not satisfiable");
+
+    /// <summary>A limit was reached; the caller sets <c>Retry-After</c>.</summary>
+    public static ProblemHttpResult TooManyRequests(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
 }

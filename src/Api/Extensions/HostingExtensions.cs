@@ -47,6 +47,7 @@ public static class HostingExtensions
             .AddPolicy(ApiPolicies.Tenant, p => p.RequireClaim(ApiPolicies.TenantClaim))
             .AddPolicy(ApiPolicies.Admin, p => p.RequireRole(ApiPolicies.AdminRole));
 
+        services.AddTenantRateLimiting();
         services.AddSwagger();
         return builder;
     }
@@ -57,6 +58,8 @@ public static class HostingExtensions
         // Empty 4xx/5xx answers (unknown route 404, 405, 415 from routing) get a problem body too.
         app.UseStatusCodePages();
         app.UseAuthentication();
+        // After authentication: the limit is partitioned by the key's tenant.
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.UseSwaggerDocs();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/hangfire"), b => b.Use(HangfireDashboardAuth.ExchangeKeyForCookie));

@@ -21,4 +21,19 @@ public sealed class OptimizerOptions
     /// <summary>How often a live event stream (SSE) polls the job's events (default 500 ms).</summary>
     [Range(50, 60_000)]
     public int EventStreamPollMilliseconds { get; set; } = 500;
+
+    /// <summary>Queued + running + cancelling jobs one tenant may have; another submission gets 429 (default 8).</summary>
+    [Range(1, 100_000)]
+    public int MaxActiveJobsPerTenant { get; set; } = 8;
+
+    /// <summary>Per-tenant request rate limit on <c>/v1</c> (<c>Optimizer:RateLimit:PermitsPerMinute</c>).</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
+}
+
+/// <summary>The <c>Optimizer:RateLimit</c> section.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Requests one tenant may make per minute (fixed window); more get 429 with <c>Retry-After</c> (default 600).</summary>
+    [Range(1, int.MaxValue)]
+    public int PermitsPerMinute { get; set; } = 600;
 }

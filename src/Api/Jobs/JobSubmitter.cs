@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Hangfire;
 using Hangfire.States;
+using Microsoft.Extensions.Options;
+using Optimizer.Api.Extensions;
 using Optimizer.Api.Contracts.Jobs;
 using Optimizer.Api.Idempotency;
 using Optimizer.Domain.Common;
@@ -10,8 +12,12 @@ using Optimizer.Domain.Jobs;
 namespace Optimizer.Api.Jobs;
 
 /// <summary>Stores a validated job and hands it to Hangfire, never leaving a queued row without a Hangfire job.</summary>
-public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient hangfire, ILogger<JobSubmitter> logger)
+public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient hangfire, IOptions<OptimizerOptions> options,
+    ILogger<JobSubmitter> logger)
 {
+    /// <summary>First key of the two-key advisory lock that serializes one tenant's submissions ("OP").</summary>
+    private const int SubmissionLockClass = 0x4f50;
+
     /// <summary>Scope of job creation in the idempotency table.</summary>
     public const string IdempotencyScope = "jobs";
 
@@ -20,6 +26,7 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
     /// <c>idempotency</c> key and body hash are stored in the same transaction as the job.
     /// </summary>
     /// <exception cref="DuplicateIdempotencyKeyException">A concurrent request with the same key stored its job first.</exception>
+    /// <exception cref="TooManyActiveJobsException">The tenant already has the configured number of active jobs.</exception>
     public async Task<Job?> SubmitAsync(string tenantId, CreateJobRequest request, ValidatedJob valid,
         (string Key, string Hash)? idempotency, CancellationToken cancellationToken)
     {
@@ -35,23 +42,8 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
             NotifyUrls = [.. request.Notify ?? []],
             Queue = valid.Method.Queue,
         };
-        // Checkpoint 1: the row exists before Hangfire knows the id, so a worker that starts at once finds it.
-        db.Jobs.Add(job);
         var record = idempotency is { } idem ? new IdempotencyRecord(tenantId, IdempotencyScope, idem.Key, idem.Hash, job.Id) : null;
-        if (record is not null)
-        {
-            db.IdempotencyKeys.Add(record);
-        }
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException ex) when (IdempotencyKeys.IsDuplicateKey(ex))
-        {
-            // The job row and the key were one transaction, so neither was stored.
-            db.ChangeTracker.Clear();
-            throw new DuplicateIdempotencyKeyException(ex);
-        }
+        await InsertWithinLimitAsync(tenantId, job, record, cancellationToken);
         try
         {
             job.HangfireJobId = hangfire.Create<IJobExecutor>(x => x.RunAsync(job.Id, CancellationToken.None), new EnqueuedState(job.Queue));
@@ -72,4 +64,44 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
         await db.SaveChangesAsync(CancellationToken.None);
         return job;
     }
+
+    /// <summary>
+    /// Checkpoint 1: the row exists before Hangfire knows the id, so a worker that starts at once finds it. Count and
+    /// insert run under a per-tenant advisory lock, so concurrent submissions cannot pass the active-jobs limit together.
+    /// </summary>
+    private async Task InsertWithinLimitAsync(string tenantId, Job job, IdempotencyRecord? record, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.MaxActiveJobsPerTenant;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SubmissionLockClass}, hashtext({tenantId}))", cancellationToken);
+        var active = await db.Jobs.CountAsync(j => j.TenantId == tenantId
+            && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running || j.Status == JobStatus.Cancelling), cancellationToken);
+        if (active >= limit)
+        {
+            throw new TooManyActiveJobsException(limit);
+        }
+        db.Jobs.Add(job);
+        if (record is not null)
+        {
+            db.IdempotencyKeys.Add(record);
+        }
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (IdempotencyKeys.IsDuplicateKey(ex))
+        {
+            // The job row and the key were one transaction, so neither was stored.
+            db.ChangeTracker.Clear();
+            throw new DuplicateIdempotencyKeyException(ex);
+        }
+    }
+}
+
+/// <summary>The tenant has <see cref="Limit"/> queued, running or cancelling jobs already; nothing was stored.</summary>
+public sealed class TooManyActiveJobsException(int limit)
+    : Exception($"This tenant already has {limit} active (queued, running or cancelling) jobs, the configured maximum.")
+{
+    public int Limit { get; } = limit;
 }
