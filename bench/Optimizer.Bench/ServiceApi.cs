@@ -46,7 +46,9 @@ internal sealed class ServiceApi(HttpClient client)
             {
                 return job;
             }
-            await Task.Delay(20);
+            // Latencies come from the job's own timestamps, so a slower poll costs no precision; 5/s stays well
+            // inside the default per-tenant rate limit (Optimizer:RateLimit:PermitsPerMinute = 600).
+            await Task.Delay(200);
         }
     }
 
