@@ -11,7 +11,7 @@ namespace Optimizer.Worker.Methods.Prune.Wanda;
 /// output row (or N:M), then run the pruned block again so block i + 1 calibrates on what the pruned model computes.
 /// </summary>
 /// <remarks>Only one block's activations are alive besides the hidden states of the windows ([samples, T, hidden]).</remarks>
-internal static class WandaCalibrator
+public static class WandaCalibrator
 {
     private const int BatchSize = 8;
 
