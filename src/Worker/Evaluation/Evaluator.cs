@@ -33,6 +33,14 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
             MinQuantizedInFeatures = stats.MinQuantizedInFeatures,
             MinQuantizedOutFeatures = stats.MinQuantizedOutFeatures,
         };
+        if (ReadPruningConfig(candidate.LocalDir) is { } pruning)
+        {
+            metrics = metrics with
+            {
+                Sparsity = candidate.Model.Sparsity ?? pruning["sparsity"]?.GetValue<double>(),
+                TargetSparsity = pruning["target_sparsity"]?.GetValue<double>(),
+            };
+        }
         if (isCausalLm)
         {
             await request.Context.Progress.ReportAsync("evaluate", 0.97, "Perplexity, KL and top-1 against the baseline", cancellationToken);
@@ -76,6 +84,15 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
             ["report_verdict"] = card.Verdict,
         };
         return new EvaluationOutcome(report, jobMetrics);
+    }
+
+    /// <summary>The <c>pruning_config</c> a prune pipeline writes into config.json, or null.</summary>
+    private static JsonObject? ReadPruningConfig(string modelDir)
+    {
+        var path = Path.Combine(modelDir, "config.json");
+        return File.Exists(path) && JsonNode.Parse(File.ReadAllText(path)) is JsonObject config
+            ? config["pruning_config"] as JsonObject
+            : null;
     }
 
     /// <summary>Causal LMs declare an architecture ending in <c>ForCausalLM</c> or <c>LMHeadModel</c> in config.json.</summary>
