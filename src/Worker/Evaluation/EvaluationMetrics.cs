@@ -29,6 +29,10 @@ public sealed record EvaluationMetrics
     public long OtherBytes { get; init; }
     /// <summary>Per-block relative output error against the baseline, for the perplexity drill-down; null until measured.</summary>
     public IReadOnlyList<double>? BlockOutputErrors { get; init; }
+    /// <summary>Fraction of zeros over the pruned linears, when the candidate was pruned.</summary>
+    public double? Sparsity { get; init; }
+    /// <summary>The sparsity the prune job asked for (config.json <c>pruning_config.target_sparsity</c>).</summary>
+    public double? TargetSparsity { get; init; }
 
     public double? PerplexityIncrease => CandidatePerplexity is { } c && BaselinePerplexity is { } b && b > 0 ? c / b - 1 : null;
 
@@ -52,5 +56,7 @@ public sealed record EvaluationMetrics
         ["baseline_size_bytes"] = BaselineSizeBytes,
         ["compression_ratio"] = CompressionRatio,
         ["bits_per_weight"] = BitsPerWeight,
+        ["sparsity"] = Sparsity,
+        ["target_sparsity"] = TargetSparsity,
     };
 }

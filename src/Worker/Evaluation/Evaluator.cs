@@ -1,17 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
 using Optimizer.Domain.Common;
-using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Reports;
-using Optimizer.Domain.Storage;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Hosting;
 
 namespace Optimizer.Worker.Evaluation;
 
 /// <summary>The standard evaluator: measures the candidate against its baseline and answers <see cref="RubricBank.Standard"/>.</summary>
-public sealed class Evaluator(OptimizerDbContext db, IArtifactStore store, ILanguageModelComparer comparer) : IModelEvaluator
+public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comparer) : IModelEvaluator
 {
     public async Task<EvaluationOutcome> EvaluateAsync(EvaluationRequest request, CancellationToken cancellationToken)
     {
@@ -36,10 +33,18 @@ public sealed class Evaluator(OptimizerDbContext db, IArtifactStore store, ILang
             MinQuantizedInFeatures = stats.MinQuantizedInFeatures,
             MinQuantizedOutFeatures = stats.MinQuantizedOutFeatures,
         };
+        if (ReadPruningConfig(candidate.LocalDir) is { } pruning)
+        {
+            metrics = metrics with
+            {
+                Sparsity = candidate.Model.Sparsity ?? pruning["sparsity"]?.GetValue<double>(),
+                TargetSparsity = pruning["target_sparsity"]?.GetValue<double>(),
+            };
+        }
         if (isCausalLm)
         {
             await request.Context.Progress.ReportAsync("evaluate", 0.97, "Perplexity, KL and top-1 against the baseline", cancellationToken);
-            var text = await LoadTextAsync(request, cancellationToken);
+            var text = await datasets.LoadAsync(request.Job.TenantId, request.Spec.DatasetId ?? BuiltinDatasetSeeder.HeldOutId, cancellationToken);
             try
             {
                 var comparison = await comparer.CompareAsync(new LanguageModelComparisonRequest(
@@ -81,17 +86,13 @@ public sealed class Evaluator(OptimizerDbContext db, IArtifactStore store, ILang
         return new EvaluationOutcome(report, jobMetrics);
     }
 
-    private async Task<string> LoadTextAsync(EvaluationRequest request, CancellationToken cancellationToken)
+    /// <summary>The <c>pruning_config</c> a prune pipeline writes into config.json, or null.</summary>
+    private static JsonObject? ReadPruningConfig(string modelDir)
     {
-        var datasetId = request.Spec.DatasetId ?? BuiltinDatasetSeeder.HeldOutId;
-        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == datasetId, cancellationToken);
-        if (dataset is null || (dataset.TenantId is not null && dataset.TenantId != request.Job.TenantId))
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidDataset, $"Dataset {datasetId} does not exist.");
-        }
-        await using var stream = await store.OpenReadAsync(dataset.BlobPath, cancellationToken);
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync(cancellationToken);
+        var path = Path.Combine(modelDir, "config.json");
+        return File.Exists(path) && JsonNode.Parse(File.ReadAllText(path)) is JsonObject config
+            ? config["pruning_config"] as JsonObject
+            : null;
     }
 
     /// <summary>Causal LMs declare an architecture ending in <c>ForCausalLM</c> or <c>LMHeadModel</c> in config.json.</summary>

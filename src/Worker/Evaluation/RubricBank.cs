@@ -88,7 +88,21 @@ public static class RubricBank
                 Evidence(("compression_ratio", c.Metrics.CompressionRatio), ("size_bytes", c.Metrics.SizeBytes),
                     ("baseline_size_bytes", c.Metrics.BaselineSizeBytes))),
         },
+        new()
+        {
+            Id = "integrity.sparsity_achieved",
+            Category = "integrity",
+            IsCritical = (_, _) => true,
+            IsRelevant = c => c.Metrics.Sparsity is not null && c.Metrics.TargetSparsity is not null,
+            Question = (c, _) => $"Is the achieved sparsity within {Percent(SparsityTolerance)} of the target {Percent(c.Metrics.TargetSparsity ?? 0)}?",
+            Check = (c, _) => new RubricAnswer(
+                Math.Abs(c.Metrics.Sparsity!.Value - c.Metrics.TargetSparsity!.Value) <= SparsityTolerance,
+                Evidence(("sparsity", c.Metrics.Sparsity), ("target_sparsity", c.Metrics.TargetSparsity), ("tolerance", SparsityTolerance))),
+        },
     ];
+
+    /// <summary>Absolute tolerance of the achieved-sparsity item (ALGORITHMS.md Part B: within 0.5 % of the target).</summary>
+    public const double SparsityTolerance = 0.005;
 
     /// <summary>Relative output error above which a block is named in the perplexity drill-down.</summary>
     public const double BlockErrorThreshold = 0.05;

@@ -65,6 +65,7 @@ public static class WorkerHostingExtensions
         services.AddScoped<IJobExecutor, JobRunner>();
         services.AddScoped<JobRunner>();
         services.AddScoped<IModelEvaluator, Evaluator>();
+        services.AddScoped<IDatasetText, DatasetText>();
         services.AddSingleton<ILanguageModelComparer, LlamaLanguageModelComparer>();
         return services;
     }

@@ -121,10 +121,21 @@ public sealed class JobRunnerTests
         await scope.ServiceProvider.GetRequiredService<IJobExecutor>().RunAsync(jobId, CancellationToken.None);
     }
 
-    internal static async Task<(string TenantId, string ModelId)> SeedModelAsync(WorkerServices services, bool withGpt2Tokenizer = false)
+    /// <param name="services">The test services.</param>
+    /// <param name="withGpt2Tokenizer">Give the tiny random model the GPT-2 tokenizer files.</param>
+    /// <param name="fromDir">Upload this model folder (e.g. the trained fixture) instead of a tiny random model.</param>
+    internal static async Task<(string TenantId, string ModelId)> SeedModelAsync(WorkerServices services, bool withGpt2Tokenizer = false,
+        string? fromDir = null)
     {
         using var local = new TempDirectory();
-        if (withGpt2Tokenizer)
+        if (fromDir is not null)
+        {
+            foreach (var file in Directory.GetFiles(fromDir))
+            {
+                File.Copy(file, Path.Combine(local.Path, Path.GetFileName(file)));
+            }
+        }
+        else if (withGpt2Tokenizer)
         {
             TinyLlama.Write(local.Path, vocab: 50257, gpt2TokenizerDir: TestEnvironment.GptTokenizerDir);
         }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Domain.Methods.Quantize.Rtn;
@@ -22,7 +21,7 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
     {
         var source = context.Source;
         var spec = new RtnSpec(options.Bits, options.GroupSize, options.Symmetric);
-        using var folder = OpenFolder(source.LocalDir);
+        using var folder = ModelFiles.OpenSource(source.LocalDir);
         if (folder.Config.QuantizationConfig is not null)
         {
             throw new JobFailedException(JobErrorCodes.InvalidModel, "The model is already quantized; RTN needs floating-point weights.");
@@ -63,8 +62,16 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
         var modelPath = Path.Combine(context.OutputDir, ModelFolder.SingleFileName);
         await Task.Run(() => writer.Save(modelPath), cancellationToken);
 
-        WriteConfig(folder, context.OutputDir, options);
-        CopySideFiles(source.LocalDir, context.OutputDir);
+        ModelFiles.WriteConfig(folder, context.OutputDir, config => config["quantization_config"] = new JsonObject
+        {
+            ["quant_method"] = "gptq",
+            ["bits"] = options.Bits,
+            ["group_size"] = options.GroupSize,
+            ["desc_act"] = false,
+            ["sym"] = options.Symmetric,
+            ["checkpoint_format"] = "gptq",
+        });
+        ModelFiles.CopySideFiles(source.LocalDir, context.OutputDir);
         await context.Progress.ReportAsync("quantize", 0.9, "Written", cancellationToken);
 
         var parameters = folder.TensorNames.Sum(n => folder.GetEntry(n).ElementCount);
@@ -80,48 +87,5 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
             ["quantized_layers"] = plan.Targets.Count,
             ["skipped_layers"] = plan.Skipped.Count,
         });
-    }
-
-    private static ModelFolder OpenFolder(string dir)
-    {
-        try
-        {
-            return ModelFolder.Open(dir);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or SafetensorsFormatException or JsonException)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidModel, $"The source model cannot be read: {ex.Message}", ex);
-        }
-    }
-
-    private static void WriteConfig(ModelFolder folder, string outputDir, RtnOptions options)
-    {
-        var config = (JsonObject)folder.Config.Raw.DeepClone();
-        config["quantization_config"] = new JsonObject
-        {
-            ["quant_method"] = "gptq",
-            ["bits"] = options.Bits,
-            ["group_size"] = options.GroupSize,
-            ["desc_act"] = false,
-            ["sym"] = options.Symmetric,
-            ["checkpoint_format"] = "gptq",
-        };
-        File.WriteAllText(Path.Combine(outputDir, ModelFolder.ConfigFileName),
-            config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    /// <summary>Tokenizer and generation files travel with the model; weights and their index do not.</summary>
-    private static void CopySideFiles(string sourceDir, string outputDir)
-    {
-        foreach (var file in Directory.GetFiles(sourceDir))
-        {
-            var name = Path.GetFileName(file);
-            if (name == ModelFolder.ConfigFileName || name == ModelFolder.IndexFileName
-                || name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".partial", StringComparison.Ordinal))
-            {
-                continue;
-            }
-            File.Copy(file, Path.Combine(outputDir, name), overwrite: true);
-        }
     }
 }

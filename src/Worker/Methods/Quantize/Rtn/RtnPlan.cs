@@ -21,7 +21,7 @@ public sealed record RtnPlan(IReadOnlyList<RtnTarget> Targets, IReadOnlyList<str
         foreach (var name in folder.TensorNames)
         {
             var entry = folder.GetEntry(name);
-            if (!IsCandidate(name, entry))
+            if (!ModelFiles.IsDecoderLinear(name, entry))
             {
                 kept.Add(name);
                 continue;
@@ -40,12 +40,6 @@ public sealed record RtnPlan(IReadOnlyList<RtnTarget> Targets, IReadOnlyList<str
         }
         return new RtnPlan(targets, kept, skipped);
     }
-
-    private static bool IsCandidate(string name, TensorEntry entry) =>
-        name.EndsWith(".weight", StringComparison.Ordinal)
-        && name.Contains(".layers.", StringComparison.Ordinal)
-        && entry.Shape.Length == 2
-        && WeightBytes.IsFloat(entry.Dtype);
 }
 
 /// <summary>One linear to quantize: its weight name, the prefix of its packed tensors, and its shape.</summary>

@@ -40,6 +40,13 @@ public sealed class LlamaAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor cos, Tensor sin)
     {
         using var scope = torch.NewDisposeScope();
+        return OProj.forward(Attend(hidden, cos, sin)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The attention output before <c>o_proj</c> ([B, T, heads·head_dim]): the input calibration needs for that linear.</summary>
+    public Tensor Attend(Tensor hidden, Tensor cos, Tensor sin)
+    {
+        using var scope = torch.NewDisposeScope();
         var batch = hidden.shape[0];
         var length = hidden.shape[1];
         var query = QProj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2);
@@ -57,6 +64,6 @@ public sealed class LlamaAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         // TorchSharp spells the causal flag "is_casual".
         var attended = nn.functional.scaled_dot_product_attention(query, key, value, is_casual: true);
         var merged = attended.transpose(1, 2).reshape(batch, length, _heads * _headDim);
-        return OProj.forward(merged).MoveToOuterDisposeScope();
+        return merged.MoveToOuterDisposeScope();
     }
 }

@@ -24,7 +24,13 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var activated = nn.functional.silu(GateProj.forward(input)) * UpProj.forward(input);
-        return DownProj.forward(activated).MoveToOuterDisposeScope();
+        return DownProj.forward(Activate(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>silu(gate(x))·up(x)</c>, the input of <c>down_proj</c> (what calibration measures for that linear).</summary>
+    public Tensor Activate(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        return (nn.functional.silu(GateProj.forward(input)) * UpProj.forward(input)).MoveToOuterDisposeScope();
     }
 }

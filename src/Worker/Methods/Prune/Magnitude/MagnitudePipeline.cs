@@ -1,0 +1,35 @@
+using Optimizer.Domain.Methods.Prune;
+using Optimizer.Domain.Methods.Prune.Magnitude;
+using Optimizer.Worker.Execution;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Optimizer.Worker.Methods.Prune.Magnitude;
+
+/// <summary>
+/// Magnitude pruning (ALGORITHMS.md 2.1): score |W|; unstructured compares all weights of a linear (one per-layer
+/// threshold, as Wanda's repo), N:M compares within each row's blocks of M. Weights only: streams tensor by
+/// tensor and never builds the model.
+/// </summary>
+[JobPipeline("prune", "magnitude")]
+public sealed class MagnitudePipeline : IJobPipeline<MagnitudeOptions>
+{
+    public async Task<PipelineResult> RunAsync(PipelineContext context, MagnitudeOptions options, CancellationToken cancellationToken)
+    {
+        var spec = PruneSpec.From(options);
+        using var folder = ModelFiles.OpenSource(context.Source.LocalDir);
+        var writer = new PrunedModelWriter(context, folder, PrunePlan.For(folder, spec), spec, "magnitude");
+        await writer.AnnounceAsync(cancellationToken);
+        return await writer.WriteAsync((_, weight) => Prune(weight, spec), 0.05, cancellationToken);
+    }
+
+    /// <summary>Zeroes the lowest-|W| weights of one linear in place (any float dtype; scores in float32).</summary>
+    public static Tensor Prune(Tensor weight, PruneSpec spec)
+    {
+        using (torch.NewDisposeScope())
+        {
+            weight.masked_fill_(PruneMask.Select(weight.to(ScalarType.Float32).abs(), spec, PruneScope.PerTensor), 0);
+        }
+        return weight;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Optimizer.Domain.Methods;
+using Optimizer.Domain.Methods.Prune;
+using Optimizer.Domain.Methods.Prune.Magnitude;
+using Optimizer.Domain.Methods.Prune.Wanda;
+
+namespace Optimizer.Domain.Tests.Methods;
+
+public sealed class PruneOptionsTests
+{
+    private static BindResult Bind(string method, string json) =>
+        OptionsBinder.Bind(MethodCatalog.Find("prune", method)!, JsonDocument.Parse(json).RootElement);
+
+    [Theory]
+    [InlineData("magnitude")]
+    [InlineData("wanda")]
+    public void Bind_FillsSharedDefaults_ForEveryPruneMethod(string method)
+    {
+        var options = Assert.IsAssignableFrom<PruneOptions>(Bind(method, "{}").Options);
+        Assert.Equal(0.5, options.Sparsity);
+        Assert.Equal("unstructured", options.Pattern);
+        Assert.Equal("uniform", options.Allocation);
+        Assert.Equal(0.5, options.TargetSparsity);
+    }
+
+    [Fact]
+    public void Bind_ReadsWandaCalibrationFields()
+    {
+        var options = Assert.IsType<WandaOptions>(Bind("wanda", """{"pattern":"4:8","calibration_samples":16,"seq_len":128}""").Options);
+        Assert.Equal(new WandaOptions { Pattern = "4:8", CalibrationSamples = 16, SeqLen = 128 }, options);
+        Assert.Equal(0.5, options.TargetSparsity);
+    }
+
+    [Theory]
+    [InlineData("2:4", 0.5)]
+    [InlineData("4:8", 0.5)]
+    [InlineData("1:4", 0.75)]
+    [InlineData("3:64", 1 - 3.0 / 64)]
+    public void TargetSparsity_IsOneMinusNOverM_ForNmPatterns(string pattern, double expected)
+    {
+        var options = Assert.IsType<MagnitudeOptions>(Bind("magnitude", $$"""{"pattern":"{{pattern}}"}""").Options);
+        Assert.Equal(expected, options.TargetSparsity, 12);
+    }
+
+    [Theory]
+    [InlineData("""{"pattern":"4:2"}""", "params.pattern")]
+    [InlineData("""{"pattern":"4:4"}""", "params.pattern")]
+    [InlineData("""{"pattern":"0:4"}""", "params.pattern")]
+    [InlineData("""{"pattern":"2:128"}""", "params.pattern")]
+    [InlineData("""{"pattern":"2-4"}""", "params.pattern")]
+    [InlineData("""{"pattern":" 2:4"}""", "params.pattern")]
+    [InlineData("""{"pattern":"structured"}""", "params.pattern")]
+    [InlineData("""{"sparsity":0.995}""", "params.sparsity")]
+    [InlineData("""{"sparsity":-0.1}""", "params.sparsity")]
+    [InlineData("""{"allocation":"farms"}""", "params.allocation")]
+    [InlineData("""{"allocation":"owl"}""", "params.allocation")]
+    public void Bind_ReportsTheField_WhenPruneParamsAreInvalid(string json, string field)
+    {
+        foreach (var method in new[] { "magnitude", "wanda" })
+        {
+            var result = Bind(method, json);
+            Assert.False(result.IsValid);
+            Assert.Contains(field, result.Errors.Keys);
+        }
+    }
+
+    [Fact]
+    public void Bind_SaysFarmsComesLater_WhenAllocationIsFarms()
+    {
+        var result = Bind("magnitude", """{"allocation":"farms"}""");
+        Assert.Contains("later", string.Join(" ", result.Errors["params.allocation"]));
+    }
+}
