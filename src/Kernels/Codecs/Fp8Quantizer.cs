@@ -15,19 +15,32 @@ public static class Fp8Quantizer
     /// <exception cref="ArgumentException">A span's length does not match <paramref name="rows"/> × <paramref name="columns"/> or the scale count.</exception>
     public static void Quantize(ReadOnlySpan<float> weight, int rows, int columns, Fp8Format format, Span<byte> codes, Span<float> scales)
     {
-        Check(weight.Length, codes.Length, scales.Length, rows, columns);
+        ComputeScales(weight, rows, columns, format, scales);
+        Encode(weight, scales, rows, columns, format, codes);
+    }
+
+    /// <summary><c>absmax / FMT_MAX</c> of the whole tensor (1 scale) or of each row (<paramref name="rows"/> scales).</summary>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="rows"/> × <paramref name="columns"/> or the scale count.</exception>
+    public static void ComputeScales(ReadOnlySpan<float> weight, int rows, int columns, Fp8Format format, Span<float> scales)
+    {
+        Check(weight.Length, weight.Length, scales.Length, rows, columns);
         var max = Fp8.MaxValue(format);
         if (scales.Length == 1)
         {
             scales[0] = ScaleOf(weight, max);
+            return;
         }
-        else
+        for (var r = 0; r < rows; r++)
         {
-            for (var r = 0; r < rows; r++)
-            {
-                scales[r] = ScaleOf(weight.Slice(r * columns, columns), max);
-            }
+            scales[r] = ScaleOf(weight.Slice(r * columns, columns), max);
         }
+    }
+
+    /// <summary>Codes of <c>weight / scale</c> for scales from <see cref="ComputeScales"/>.</summary>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="rows"/> × <paramref name="columns"/> or the scale count.</exception>
+    public static void Encode(ReadOnlySpan<float> weight, ReadOnlySpan<float> scales, int rows, int columns, Fp8Format format, Span<byte> codes)
+    {
+        Check(weight.Length, codes.Length, scales.Length, rows, columns);
         for (var r = 0; r < rows; r++)
         {
             var scale = scales.Length == 1 ? scales[0] : scales[r];

@@ -1,4 +1,5 @@
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Quantize.Fp8;
 using Optimizer.Worker.Methods.Quantize.Gptq;
 using Optimizer.Worker.Modeling;
 using Optimizer.Worker.Modeling.Architectures.Llama;
@@ -14,7 +15,7 @@ namespace Optimizer.Worker.Evaluation;
 public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
 {
     /// <summary>Readers of every packed format the worker writes, so outputs can be evaluated.</summary>
-    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } = [new GptqPackedWeightReader()];
+    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } = [new GptqPackedWeightReader(), new Fp8PackedWeightReader()];
 
     public Task<LanguageModelEvaluation> CompareAsync(LanguageModelComparisonRequest request, CancellationToken cancellationToken) =>
         Task.Run(() => Compare(request, cancellationToken), cancellationToken);

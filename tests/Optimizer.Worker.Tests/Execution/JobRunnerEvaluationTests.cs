@@ -69,7 +69,7 @@ public sealed class JobRunnerEvaluationTests
         Assert.Equal(1.0, report.Score);
     }
 
-    private static async Task SeedDatasetsAsync(WorkerServices services, CancellationToken ct)
+    internal static async Task SeedDatasetsAsync(WorkerServices services, CancellationToken ct)
     {
         _ = TestEnvironment.CorpusDir;
         await using var scope = services.Provider.CreateAsyncScope();
