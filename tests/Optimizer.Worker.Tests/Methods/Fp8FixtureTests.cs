@@ -34,7 +34,7 @@ public sealed class Fp8FixtureTests(ITestOutputHelper output)
 
         var increase = result.CandidatePerplexity / result.BaselinePerplexity!.Value - 1;
         output.WriteLine($"fp8 {format} {granularity}: ppl {result.CandidatePerplexity:0.###} vs {result.BaselinePerplexity:0.###} " +
-            $"({increase:+0.00%;-0.00%}), KL {result.MeanKl:0.#####}, top-1 {result.Top1Agreement:0.####}");
+            $"({increase:P2}), KL {result.MeanKl:0.#####}, top-1 {result.Top1Agreement:0.####}");
         Assert.True(Math.Abs(increase) <= maxIncrease, $"perplexity change {increase:P2} beyond {maxIncrease:P0}");
         Assert.True(result.MeanKl >= 0);
     }
