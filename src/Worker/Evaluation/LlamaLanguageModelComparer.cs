@@ -9,7 +9,7 @@ using TorchSharp;
 namespace Optimizer.Worker.Evaluation;
 
 /// <summary>
-/// Loads Llama-family checkpoints (dense or GPTQ-packed, dequantized on load) with TorchSharp and compares them
+/// Loads Llama-family checkpoints (dense, GPTQ-packed or FP8 with scales, dequantized on load) with TorchSharp and compares them
 /// with modeling's <see cref="LanguageModelMetrics"/> (ALGORITHMS.md 5.2 perplexity, KL, top-1).
 /// </summary>
 public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
