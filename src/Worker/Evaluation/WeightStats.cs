@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using Optimizer.Domain.Formats.Safetensors;
+using Optimizer.Kernels.Codecs;
+using Optimizer.Worker.Modeling;
 
 namespace Optimizer.Worker.Evaluation;
 
@@ -35,11 +37,25 @@ public sealed record WeightStats(
             stream.ReadExactly(json);
             var header = SafetensorsHeader.Parse(json, stream.Length - 8 - headerLength);
             var names = header.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            var fp8Names = header.Tensors.Where(t => t.Dtype.IsFp8()).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var tensor in header.Tensors)
             {
                 var packed = bits is not null && s_packedSuffixes.Any(s => tensor.Name.EndsWith(s, StringComparison.Ordinal))
                     && names.Contains(PrefixOf(tensor.Name) + ".qweight");
-                if (packed)
+                // FP8 (docs/formats/fp8.md): an F8 weight and its float32 weight_scale.
+                var fp8Weight = fp8Names.Contains(tensor.Name) && tensor.Shape.Length == 2 && names.Contains(tensor.Name + "_scale");
+                if (fp8Weight || (tensor.Name.EndsWith(".weight_scale", StringComparison.Ordinal)
+                    && fp8Names.Contains(tensor.Name[..^"_scale".Length])))
+                {
+                    quantizedBytes += tensor.ByteLength;
+                    if (fp8Weight)
+                    {
+                        quantizedParams += tensor.ElementCount;
+                        minIn = (int)Math.Min(minIn, tensor.Shape[1]);
+                        minOut = (int)Math.Min(minOut, tensor.Shape[0]);
+                    }
+                }
+                else if (packed)
                 {
                     quantizedBytes += tensor.ByteLength;
                     if (tensor.Name.EndsWith(".qweight", StringComparison.Ordinal) && tensor.Shape.Length == 2)
@@ -69,7 +85,8 @@ public sealed record WeightStats(
 
     private static bool IsFinite(Stream stream, long dataStart, TensorEntry tensor)
     {
-        if (tensor.Dtype is not (SafetensorsDtype.F32 or SafetensorsDtype.F16 or SafetensorsDtype.BF16 or SafetensorsDtype.F64))
+        if (tensor.Dtype is not (SafetensorsDtype.F32 or SafetensorsDtype.F16 or SafetensorsDtype.BF16 or SafetensorsDtype.F64
+            or SafetensorsDtype.F8_E4M3 or SafetensorsDtype.F8_E5M2))
         {
             return true;
         }
@@ -90,6 +107,8 @@ public sealed record WeightStats(
                     SafetensorsDtype.F32 => float.IsFinite(BinaryPrimitives.ReadSingleLittleEndian(span)),
                     SafetensorsDtype.F16 => Half.IsFinite(BinaryPrimitives.ReadHalfLittleEndian(span)),
                     SafetensorsDtype.F64 => double.IsFinite(BinaryPrimitives.ReadDoubleLittleEndian(span)),
+                    SafetensorsDtype.F8_E4M3 => float.IsFinite(Fp8.Decode(span[0], Fp8Format.E4M3)),
+                    SafetensorsDtype.F8_E5M2 => float.IsFinite(Fp8.Decode(span[0], Fp8Format.E5M2)),
                     // bfloat16: exponent bits all ones means NaN or infinity.
                     _ => (BinaryPrimitives.ReadUInt16LittleEndian(span) & 0x7F80) != 0x7F80,
                 };

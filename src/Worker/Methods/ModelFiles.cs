@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Domain.Jobs;
 using Optimizer.Worker.Execution;
-using Optimizer.Worker.Methods.Quantize.Rtn;
+using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
 
 namespace Optimizer.Worker.Methods;

@@ -5,7 +5,7 @@ namespace Optimizer.Worker.Modeling;
 
 /// <summary>
 /// Reconstructs a dense weight that a model folder stores in a packed form (GPTQ/AWQ int4, FP8 with
-/// scales, ...). <see cref="ModelFolder.ReadWeight"/> asks its readers in order when the dense tensor is absent.
+/// scales, ...). <see cref="ModelFolder.ReadWeight"/> asks its readers in order when the dense tensor is absent or FP8.
 /// </summary>
 /// <remarks>
 /// Implementers must return <c>false</c> (not throw) when the folder holds no packed form of the weight

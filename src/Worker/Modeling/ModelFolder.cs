@@ -84,12 +84,14 @@ public sealed class ModelFolder : IDisposable
     public ReadOnlySpan<byte> GetTensorBytes(string name) => FileOf(name).GetBytes(name);
 
     /// <summary>
-    /// Reads a weight for computation: the dense tensor when stored, otherwise the first packed reader that
-    /// recognises a packed form of it. Throws <see cref="KeyNotFoundException"/> when neither applies.
+    /// Reads a weight for computation: the dense tensor when stored (FP8 tensors go to the readers first, which
+    /// apply their scales), otherwise the first packed reader that recognises a packed form of it. Throws <see cref="KeyNotFoundException"/> when neither applies.
     /// </summary>
     public Tensor ReadWeight(string name)
     {
-        if (_byTensor.ContainsKey(name))
+        // An FP8 tensor is stored under the dense name but needs its scale: the readers get the first word.
+        var stored = _byTensor.ContainsKey(name);
+        if (stored && !GetEntry(name).Dtype.IsFp8())
         {
             return ReadTensor(name);
         }
@@ -99,6 +101,10 @@ public sealed class ModelFolder : IDisposable
             {
                 return weight;
             }
+        }
+        if (stored)
+        {
+            return ReadTensor(name);
         }
         throw new KeyNotFoundException(_packedReaders.Count == 0
             ? $"weight '{name}' is not stored in {Path}"

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.IO.MemoryMappedFiles;
 using Optimizer.Domain.Formats.Safetensors;
+using Optimizer.Kernels.Codecs;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -117,12 +118,12 @@ public sealed unsafe class SafetensorsFile : IDisposable
             var destination = (void*)TensorMemory.DataPointer(tensor);
             if (entry.Dtype.IsFp8())
             {
-                var e4m3 = entry.Dtype == SafetensorsDtype.F8_E4M3;
+                var format = entry.Dtype == SafetensorsDtype.F8_E4M3 ? Fp8Format.E4M3 : Fp8Format.E5M2;
                 var floats = (float*)destination;
                 for (long offset = 0; offset < entry.ByteLength; offset += int.MaxValue)
                 {
                     var count = (int)Math.Min(int.MaxValue, entry.ByteLength - offset);
-                    Fp8Decoder.Decode(new ReadOnlySpan<byte>(source + offset, count), e4m3, new Span<float>(floats + offset, count));
+                    Fp8.Decode(new ReadOnlySpan<byte>(source + offset, count), format, new Span<float>(floats + offset, count));
                 }
             }
             else

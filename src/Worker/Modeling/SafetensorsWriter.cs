@@ -54,6 +54,16 @@ public sealed class SafetensorsWriter
         return AddPending(new PendingTensor(name, dtype, shape, null, null, produce));
     }
 
+    /// <summary>
+    /// Adds raw little-endian bytes produced only while the file is written (e.g. FP8 codes, which have no
+    /// TorchSharp dtype); the produced buffer must hold exactly the declared dtype and shape.
+    /// </summary>
+    public SafetensorsWriter AddBytes(string name, SafetensorsDtype dtype, long[] shape, Func<byte[]> produce)
+    {
+        ArgumentNullException.ThrowIfNull(produce);
+        return AddPending(new PendingTensor(name, dtype, shape, null, null, null, produce));
+    }
+
     /// <summary>Writes the file to <paramref name="path"/> through a temporary file, so a partial file is never left under the name.</summary>
     public void Save(string path)
     {
@@ -152,6 +162,17 @@ public sealed class SafetensorsWriter
             stream.Write(bytes.Span);
             return;
         }
+        if (pending.ProduceBytes is { } produceBytes)
+        {
+            var buffer = produceBytes();
+            if (buffer.LongLength != pending.ByteLength)
+            {
+                throw new InvalidOperationException(
+                    $"tensor '{pending.Name}' was declared {pending.Dtype} {Describe(pending.Shape)} ({pending.ByteLength} bytes) but {buffer.LongLength} bytes were produced");
+            }
+            stream.Write(buffer);
+            return;
+        }
         // A produced tensor belongs to the writer; an added one stays the caller's.
         using var produced = pending.Produce?.Invoke();
         using var scope = torch.NewDisposeScope();
@@ -178,7 +199,8 @@ public sealed class SafetensorsWriter
     private static string Describe(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
     private sealed record PendingTensor(
-        string Name, SafetensorsDtype Dtype, long[] Shape, Tensor? Tensor, ReadOnlyMemory<byte>? Bytes, Func<Tensor>? Produce)
+        string Name, SafetensorsDtype Dtype, long[] Shape, Tensor? Tensor, ReadOnlyMemory<byte>? Bytes, Func<Tensor>? Produce,
+        Func<byte[]>? ProduceBytes = null)
     {
         public long ByteLength => Shape.Aggregate(1L, (a, b) => checked(a * b)) * Dtype.ElementSize();
     }

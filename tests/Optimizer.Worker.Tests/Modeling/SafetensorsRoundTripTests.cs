@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Optimizer.Domain.Formats.Safetensors;
+using Optimizer.Kernels.Codecs;
 using Optimizer.Worker.Modeling;
 using Optimizer.Worker.Tests.Support;
 using TorchSharp;
@@ -70,7 +71,7 @@ public sealed class SafetensorsRoundTripTests
         Assert.Equal(codes, file.GetBytes("w").ToArray());
         for (var i = 0; i < 256; i++)
         {
-            var expected = dtype == SafetensorsDtype.F8_E4M3 ? Fp8Decoder.DecodeE4M3((byte)i) : Fp8Decoder.DecodeE5M2((byte)i);
+            var expected = dtype == SafetensorsDtype.F8_E4M3 ? Fp8.Decode((byte)i, Fp8Format.E4M3) : Fp8.Decode((byte)i, Fp8Format.E5M2);
             Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(values[i]));
         }
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Kernels.Codecs;
-using Optimizer.Worker.Methods.Quantize.Rtn;
+using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Kernels.Codecs;
+using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<in
     private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
     private int _done;
 
-    public void AddTo(SafetensorsWriter writer, RtnTarget target)
+    public void AddTo(SafetensorsWriter writer, LinearTarget target)
     {
         var groups = spec.GroupCount(target.InFeatures);
         long packedRows = GptqPacking.PackedLength(target.InFeatures, spec.Bits);
@@ -34,7 +35,7 @@ internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<in
             () => HalfTensor(Take(target, Part.Scales).Scales, [groups, target.OutFeatures]));
     }
 
-    private GptqLinear Take(RtnTarget target, Part part)
+    private GptqLinear Take(LinearTarget target, Part part)
     {
         if (!_cache.TryGetValue(target.Prefix, out var cached))
         {

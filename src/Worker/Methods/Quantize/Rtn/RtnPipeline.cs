@@ -1,12 +1,10 @@
 using System.Text.Json.Nodes;
-using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Domain.Methods.Quantize.Rtn;
 using Optimizer.Domain.Models;
 using Optimizer.Kernels.Codecs;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Optimizer.Worker.Methods.Quantize.Rtn;
 
@@ -21,12 +19,8 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
     {
         var source = context.Source;
         var spec = new RtnSpec(options.Bits, options.GroupSize, options.Symmetric);
-        using var folder = ModelFiles.OpenSource(source.LocalDir);
-        if (folder.Config.QuantizationConfig is not null)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidModel, "The model is already quantized; RTN needs floating-point weights.");
-        }
-        var plan = RtnPlan.For(folder, spec);
+        using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "RTN");
+        var plan = LinearPlan.For(folder, (outFeatures, inFeatures) => GptqLinear.Supports(outFeatures, inFeatures, spec));
         if (plan.Targets.Count == 0)
         {
             throw new JobFailedException(JobErrorCodes.InvalidParams,
@@ -42,13 +36,7 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/rtn";
-        var layers = new RtnLayerSource(folder, spec, (done, name) =>
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            // Called from the writer's thread (below); the reporter is safe to block on there.
-            context.Progress.ReportAsync("quantize", 0.05 + 0.85 * done / plan.Targets.Count, name, cancellationToken)
-                .GetAwaiter().GetResult();
-        });
+        var layers = new RtnLayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
         foreach (var name in plan.Kept)
         {
             var entry = folder.GetEntry(name);
@@ -62,7 +50,7 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
         var modelPath = Path.Combine(context.OutputDir, ModelFolder.SingleFileName);
         await Task.Run(() => writer.Save(modelPath), cancellationToken);
 
-        ModelFiles.WriteConfig(folder, context.OutputDir, config => config["quantization_config"] = new JsonObject
+        QuantizedCheckpoint.WriteConfig(folder, context.OutputDir, new JsonObject
         {
             ["quant_method"] = "gptq",
             ["bits"] = options.Bits,
@@ -74,13 +62,7 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
         ModelFiles.CopySideFiles(source.LocalDir, context.OutputDir);
         await context.Progress.ReportAsync("quantize", 0.9, "Written", cancellationToken);
 
-        var parameters = folder.TensorNames.Sum(n => folder.GetEntry(n).ElementCount);
-        var architecture = folder.Config.Architectures.FirstOrDefault() ?? source.Model.Architecture;
-        var info = new OutputModelInfo(
-            $"{source.Model.Name}-rtn-w{options.Bits}g{options.GroupSize}",
-            architecture,
-            parameters,
-            string.IsNullOrEmpty(source.Model.Dtype) ? folder.Config.TorchDtype ?? "float16" : source.Model.Dtype,
+        var info = QuantizedCheckpoint.Describe(folder, source, $"rtn-w{options.Bits}g{options.GroupSize}",
             new QuantizationInfo("rtn", options.Bits, options.GroupSize, "gptq"));
         return PipelineResult.ForModel(info, new Dictionary<string, object?>
         {

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Optimizer.Domain.Formats.Safetensors;
 
-namespace Optimizer.Worker.Methods.Quantize.Rtn;
+namespace Optimizer.Worker.Methods.Quantize.Shared;
 
 /// <summary>Little-endian safetensors bytes to float32, for weight-only methods that never build the model.</summary>
 internal static class WeightBytes

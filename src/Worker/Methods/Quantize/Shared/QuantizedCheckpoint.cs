@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Optimizer.Domain.Models;
+using Optimizer.Worker.Execution;
+using Optimizer.Worker.Modeling;
+
+namespace Optimizer.Worker.Methods.Quantize.Shared;
+
+/// <summary>
+/// The parts every weight-only quantizer shares around its own tensors, on top of <see cref="ModelFiles"/>:
+/// opening a floating-point source, writing <c>config.json</c> with a <c>quantization_config</c>, and describing the output.
+/// </summary>
+public static class QuantizedCheckpoint
+{
+    /// <summary>Opens the source folder; a model that cannot be read or is already quantized fails the job as invalid_model.</summary>
+    public static ModelFolder OpenFloatSource(string dir, string method)
+    {
+        var folder = ModelFiles.OpenSource(dir);
+        if (folder.Config.QuantizationConfig is not null)
+        {
+            folder.Dispose();
+            throw new JobFailedException(JobErrorCodes.InvalidModel, $"The model is already quantized; {method} needs floating-point weights.");
+        }
+        return folder;
+    }
+
+    /// <summary>Writes the source's config.json with <paramref name="quantizationConfig"/> added.</summary>
+    public static void WriteConfig(ModelFolder folder, string outputDir, JsonObject quantizationConfig) =>
+        ModelFiles.WriteConfig(folder, outputDir, config => config["quantization_config"] = quantizationConfig);
+
+    /// <summary>The output model record: the source's parameter count, architecture and dtype, with the quantization.</summary>
+    public static OutputModelInfo Describe(ModelFolder folder, SourceModel source, string nameSuffix, QuantizationInfo quantization)
+    {
+        var parameters = folder.TensorNames.Sum(n => folder.GetEntry(n).ElementCount);
+        var architecture = folder.Config.Architectures.FirstOrDefault() ?? source.Model.Architecture;
+        return new OutputModelInfo(
+            $"{source.Model.Name}-{nameSuffix}",
+            architecture,
+            parameters,
+            string.IsNullOrEmpty(source.Model.Dtype) ? folder.Config.TorchDtype ?? "float16" : source.Model.Dtype,
+            quantization);
+    }
+
+    /// <summary>Reports progress from the safetensors writer's thread, where blocking on the reporter is safe.</summary>
+    public static Action<int, string> ProgressCallback(PipelineContext context, int total, CancellationToken cancellationToken) =>
+        (done, name) =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            context.Progress.ReportAsync("quantize", 0.05 + 0.85 * done / total, name, cancellationToken)
+                .GetAwaiter().GetResult();
+        };
+}
