@@ -31,10 +31,26 @@ public sealed class RubricEngineTests
     {
         var card = RubricEngine.Answer(Quantize4Bit(GoodMetrics), RubricBank.Standard);
 
-        Assert.Equal(RubricBank.Standard.Count, card.ItemsTotal);
+        // Every question but the prune-only one applies to a quantized causal LM with a baseline.
+        Assert.Equal(RubricBank.Standard.Count(q => q.Id != "integrity.sparsity_achieved"), card.ItemsTotal);
         Assert.All(card.Items, item => Assert.True(item.Answer, item.Id));
         Assert.Equal(1.0, card.Score);
         Assert.Equal("pass", card.Verdict);
+    }
+
+    [Theory]
+    [InlineData(0.5, true)]
+    [InlineData(0.504, true)]
+    [InlineData(0.49, false)]
+    public void Answer_ChecksSparsityWithinHalfAPercent_ForPrunedCandidate(double achieved, bool expected)
+    {
+        var context = new RubricContext("prune", "wanda", null, null, IsCausalLm: true, HasBaseline: true,
+            GoodMetrics with { Sparsity = achieved, TargetSparsity = 0.5 }, null);
+
+        var item = RubricEngine.Answer(context, RubricBank.Standard).Items.Single(i => i.Id == "integrity.sparsity_achieved");
+
+        Assert.Equal(expected, item.Answer);
+        Assert.True(item.Critical);
     }
 
     [Fact]
