@@ -1,10 +1,11 @@
+using System.Reflection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods;
 using Optimizer.Domain.Methods.Quantize.Rtn;
 using Optimizer.Worker.Execution;
-using Optimizer.Worker.Methods.Evaluate.Standard;
+using Optimizer.Worker.Methods.Quantize.Rtn;
 using Optimizer.Worker.Tests.Support;
 
 namespace Optimizer.Worker.Tests.Execution;
@@ -16,8 +17,7 @@ public sealed class JobRunnerCancellationTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var services = await WorkerServices.StartAsync(s => s.AddSingleton(
-            PipelineRegistry.Build([typeof(WaitingPipeline), typeof(EvaluateStandardPipeline)],
-                MethodCatalog.All.Where(m => m.Key is "quantize/rtn" or "evaluate/standard").ToList())));
+            PipelineRegistry.Build(PipelinesWithWaitingRtn(), MethodCatalog.All)));
         var (tenantId, sourceId) = await JobRunnerTests.SeedModelAsync(services);
         var jobId = await JobRunnerTests.QueueJobAsync(services, tenantId, sourceId, "quantize", "rtn", "{}");
 
@@ -41,6 +41,12 @@ public sealed class JobRunnerCancellationTests
         Assert.Equal("cancelled", events[^1].Stage);
         Assert.False(Directory.Exists(Path.Combine(services.WorkDir, "jobs", jobId)));
     }
+
+    /// <summary>Every real pipeline (the registry insists each catalog method has one) with RTN replaced by the waiting one.</summary>
+    private static IEnumerable<Type> PipelinesWithWaitingRtn() =>
+        typeof(RtnPipeline).Assembly.GetTypes()
+            .Where(t => t != typeof(RtnPipeline) && t.GetCustomAttribute<JobPipelineAttribute>() is not null)
+            .Append(typeof(WaitingPipeline));
 
     private static async Task WaitForAsync(WorkerServices services, string jobId, JobStatus status, CancellationToken ct)
     {
