@@ -76,7 +76,7 @@ public static class HostingExtensions
     {
         await using (var scope = app.Services.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<OptimizerDbContext>().Database.MigrateAsync();
+            await MigrationRunner.MigrateAsync(scope.ServiceProvider.GetRequiredService<OptimizerDbContext>());
         }
         _ = app.Services.GetRequiredService<JobStorage>();
     }

@@ -77,7 +77,7 @@ public static class WorkerHostingExtensions
         _ = services.GetRequiredService<PipelineRegistry>();
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OptimizerDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
+        await MigrationRunner.MigrateAsync(db, cancellationToken);
         var seeder = ActivatorUtilities.CreateInstance<BuiltinDatasetSeeder>(scope.ServiceProvider);
         await seeder.SeedAsync(cancellationToken);
         scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Optimizer.Worker")
