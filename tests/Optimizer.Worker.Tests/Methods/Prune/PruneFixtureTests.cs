@@ -1,9 +1,6 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods.Prune;
 using Optimizer.Domain.Methods.Prune.Magnitude;
 using Optimizer.Domain.Methods.Prune.Wanda;
-using Optimizer.Domain.Models;
 using Optimizer.Worker.Evaluation;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Prune.Magnitude;
@@ -21,25 +18,16 @@ public sealed class PruneFixtureTests(ITestOutputHelper output)
     public async Task RunAsync_HitsTargetSparsity_AndKeepsPerplexityWithinRubric_OnFixtureModel()
     {
         var ct = TestContext.Current.CancellationToken;
-        var fixture = TestEnvironment.FixtureDir;
-        var sourceDir = Path.Combine(fixture, "model");
-        var heldOut = await File.ReadAllTextAsync(Path.Combine(fixture, "heldout.txt"), ct);
+        var sourceDir = FixtureMeasurement.SourceDir;
         var calibration = new FixedText(MobyDickCorpus.Load(TestEnvironment.CorpusDir).TrainText);
-        using var work = new TempDirectory();
+        using var measurement = new FixtureMeasurement();
 
         var dense = 0.0;
         async Task<(double Perplexity, double Sparsity)> Run(string method, PruneOptions options)
         {
-            var outputDir = Path.Combine(work.Path, $"{method}-{options.Pattern.Replace(':', '-')}");
-            Directory.CreateDirectory(outputDir);
-            var context = new PipelineContext(new Job("t_test", "prune", method, "{}"),
-                [new SourceModel(new Model("t_test", "fixture"), sourceDir)], work.Path, outputDir, new RecordingProgress(),
-                new NoModels(), NullLogger.Instance);
-            var result = options is WandaOptions wanda
-                ? await new WandaPipeline(calibration).RunAsync(context, wanda, ct)
-                : await new MagnitudePipeline().RunAsync(context, (MagnitudeOptions)options, ct);
-            var comparison = await new LlamaLanguageModelComparer().CompareAsync(
-                new LanguageModelComparisonRequest(outputDir, sourceDir, heldOut, 256, 4096), ct);
+            var (result, comparison, outputDir) = await measurement.RunAsync("prune", method, (context, token) => options is WandaOptions wanda
+                ? new WandaPipeline(calibration).RunAsync(context, wanda, token)
+                : new MagnitudePipeline().RunAsync(context, (MagnitudeOptions)options, token), ct);
             dense = comparison.BaselinePerplexity!.Value;
             output.WriteLine($"{method} {options.Pattern} {options.TargetSparsity:P0}: ppl {comparison.CandidatePerplexity:0.##} " +
                 $"(dense {comparison.BaselinePerplexity:0.##}), sparsity {result.Output!.Sparsity:P3}, top-1 {comparison.Top1Agreement:0.###}");
@@ -72,11 +60,5 @@ public sealed class PruneFixtureTests(ITestOutputHelper output)
     private sealed class FixedText(string text) : IDatasetText
     {
         public Task<string> LoadAsync(string tenantId, string datasetId, CancellationToken cancellationToken) => Task.FromResult(text);
-    }
-
-    private sealed class NoModels : IModelFetcher
-    {
-        public Task<SourceModel> FetchAsync(string modelId, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("not used");
     }
 }
