@@ -39,6 +39,8 @@ public sealed class Job
     /// <summary>The optional <c>evaluation</c> block as JSON.</summary>
     public string? EvaluationJson { get; set; }
     public List<string> NotifyUrls { get; set; } = [];
+    /// <summary>Signs the deliveries to <see cref="NotifyUrls"/> (<c>whsec_…</c>; shown in the create response); null without notify URLs.</summary>
+    public string? NotifySecret { get; set; }
     public string Queue { get; set; } = "cpu";
     public string? ProgressStage { get; private set; }
     public double ProgressFraction { get; private set; }

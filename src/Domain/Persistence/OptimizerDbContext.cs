@@ -5,6 +5,7 @@ using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Models;
 using Optimizer.Domain.Reports;
 using Optimizer.Domain.Tenancy;
+using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Domain.Persistence;
 
@@ -26,6 +27,9 @@ public sealed class OptimizerDbContext(DbContextOptions<OptimizerDbContext> opti
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
     public DbSet<Report> Reports => Set<Report>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+    public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
