@@ -10,6 +10,7 @@ using Optimizer.Domain.Models;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Reports;
 using Optimizer.Domain.Storage;
+using Optimizer.Domain.Webhooks;
 using Optimizer.Worker.Evaluation;
 
 namespace Optimizer.Worker.Execution;
@@ -92,6 +93,11 @@ public sealed partial class JobRunner(
         finally
         {
             TryDeleteDirectory(workDir);
+        }
+        // Webhooks once the final status is saved (the publisher reads it back, never throws, and is idempotent).
+        if (scope.ServiceProvider.GetService<IJobEventPublisher>() is { } events)
+        {
+            await events.PublishAsync(job.Id, CancellationToken.None);
         }
     }
 

@@ -9,8 +9,10 @@ using Microsoft.Extensions.Options;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Storage;
+using Optimizer.Domain.Webhooks;
 using Optimizer.Worker.Evaluation;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Webhooks;
 
 namespace Optimizer.Worker.Hosting;
 
@@ -55,7 +57,46 @@ public static class WorkerHostingExtensions
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:worker";
             server.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
+        services.AddWorkerWebhooks();
+        // Deliveries get their own server and queue, so they never wait behind a long job.
+        services.AddHangfireServer((sp, server) =>
+        {
+            server.Queues = [IWebhookQueue.QueueName];
+            server.WorkerCount = Math.Max(1, sp.GetRequiredService<IOptions<WebhookOptions>>().Value.WorkerCount);
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:webhooks";
+            server.ShutdownTimeout = TimeSpan.FromSeconds(20);
+        });
+        services.AddHostedService<WebhookSweeper>();
         return builder;
+    }
+
+    /// <summary>
+    /// Webhook publishing and sending (options from <c>Optimizer:Webhooks</c>); needs an <c>IBackgroundJobClient</c>.
+    /// The <see cref="JobRunner"/> publishes through <see cref="IJobEventPublisher"/> when it is registered.
+    /// </summary>
+    public static IServiceCollection AddWorkerWebhooks(this IServiceCollection services)
+    {
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(HasValidSchedule, "Optimizer:Webhooks:RetryDelays must be a comma-separated list like 5s,5m,2h.")
+            .ValidateOnStart();
+        services.AddSingleton<WebhookHttp>();
+        services.AddSingleton<IWebhookQueue, HangfireWebhookQueue>();
+        services.AddScoped<IWebhookSender, WebhookSender>();
+        services.AddScoped<IJobEventPublisher, WebhookPublisher>();
+        return services;
+    }
+
+    private static bool HasValidSchedule(WebhookOptions options)
+    {
+        try
+        {
+            return options.RetrySchedule() is not null;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The job execution services, without Hangfire (tests call the runner directly).</summary>
