@@ -15,6 +15,7 @@ app.MapDatasetEndpoints();
 app.MapMethodEndpoints();
 app.MapJobEndpoints();
 app.MapReportEndpoints();
+app.MapWebhookEndpoints();
 
 await app.RunAsync();
 

@@ -10,6 +10,7 @@ using Optimizer.Api.Idempotency;
 using Optimizer.Api.Jobs;
 using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Endpoints;
 
@@ -32,13 +33,15 @@ public static class JobEndpoints
     }
 
     [EndpointSummary("Create a job")]
-    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets. Nothing is queued unless it is valid. "
+    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets, or a notify URL on a loopback, link-local or private address. "
+        + "Nothing is queued unless it is valid. With notify URLs the response carries notify_secret (whsec_…), which signs their deliveries. "
         + "With an Idempotency-Key header, the same key and body within 24 hours answer 200 with the job the first request created (header Idempotent-Replayed: true); "
         + "the same key with a different body answers 409. Keys are per tenant. "
         + "429 with Retry-After when the tenant already has Optimizer:MaxActiveJobsPerTenant queued, running or cancelling jobs.")]
     public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
         CreateJobRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
-        OptimizerDbContext db, JobSubmitter submitter, HttpResponse response, CancellationToken cancellationToken)
+        OptimizerDbContext db, JobSubmitter submitter, HttpResponse response, IOptions<WebhookOptions> webhookOptions,
+        CancellationToken cancellationToken)
     {
         var tenantId = user.TenantId();
         (string Key, string Hash)? idempotency = null;
@@ -64,6 +67,10 @@ public static class JobEndpoints
         {
             return Problems.Unprocessable(string.Join(" ", missing));
         }
+        if (await RefusedNotifyUrlAsync(request.Notify, webhookOptions.Value, cancellationToken) is { } refused)
+        {
+            return TypedResults.Problem(detail: refused, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Destination refused");
+        }
         Job? job;
         try
         {
@@ -82,7 +89,20 @@ public static class JobEndpoints
         }
         return job is null
             ? Problems.Unavailable("The job queue is not reachable; nothing was queued. Try again.")
-            : TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
+            : TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job) with { NotifySecret = job.NotifySecret });
+    }
+
+    /// <summary>Why a notify URL may not receive deliveries (SSRF rule, <see cref="NetworkGuard"/>), or null.</summary>
+    private static async Task<string?> RefusedNotifyUrlAsync(IReadOnlyList<string>? urls, WebhookOptions options, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < (urls?.Count ?? 0); i++)
+        {
+            if (await NetworkGuard.CheckUrlAsync(urls![i], options.AllowPrivateNetworks, cancellationToken) is { } refused)
+            {
+                return $"notify[{i}]: {refused}";
+            }
+        }
+        return null;
     }
 
     /// <summary>The earlier request's job (200), a 409 if the key came with another body, or null if the key is unused.</summary>
@@ -105,7 +125,7 @@ public static class JobEndpoints
             return null;
         }
         response.Headers[IdempotencyKeys.ReplayedHeaderName] = "true";
-        return TypedResults.Ok(JobResponse.From(job));
+        return TypedResults.Ok(JobResponse.From(job) with { NotifySecret = job.NotifySecret });
     }
 
     [EndpointSummary("Estimate a job without queueing it")]
@@ -179,7 +199,8 @@ public static class JobEndpoints
     [EndpointSummary("Cancel a job")]
     [EndpointDescription("Queued: cancelled at once. Running: 'cancelling' until the worker stops at its next boundary. Terminal: 409.")]
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> Cancel(
-        string id, ClaimsPrincipal user, OptimizerDbContext db, IBackgroundJobClient hangfire, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, OptimizerDbContext db, IBackgroundJobClient hangfire, IJobEventPublisher events,
+        CancellationToken cancellationToken)
     {
         var tenantId = user.TenantId();
         var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken);
@@ -197,6 +218,11 @@ public static class JobEndpoints
         {
             // The row is authoritative (a worker that still picks it up sees 'cancelled'); this only tidies the queue.
             hangfire.Delete(job.HangfireJobId);
+        }
+        if (job.Status == JobStatus.Cancelled)
+        {
+            // A queued job ends here, not in a worker, so its job.cancelled event starts here (never throws).
+            await events.PublishAsync(job.Id, CancellationToken.None);
         }
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }

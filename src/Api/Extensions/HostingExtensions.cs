@@ -8,7 +8,9 @@ using Microsoft.Extensions.Options;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Errors;
 using Optimizer.Api.Uploads;
+using Optimizer.Api.Webhooks;
 using Optimizer.Domain.Common;
+using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Extensions;
 
@@ -29,6 +31,9 @@ public static class HostingExtensions
         services.AddScoped<Jobs.JobSubmitter>();
 
         AddHangfireClient(services);
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddSingleton<IWebhookQueue, HangfireWebhookQueue>();
+        services.AddScoped<IJobEventPublisher, WebhookPublisher>();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemTypes.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();

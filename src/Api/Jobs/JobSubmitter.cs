@@ -8,6 +8,7 @@ using Optimizer.Api.Idempotency;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Jobs;
 
@@ -40,6 +41,7 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
             CalibrationDatasetId = request.CalibrationDatasetId,
             EvaluationJson = valid.Evaluation is null ? null : JsonSerializer.Serialize(valid.Evaluation, OptimizerJson.Options),
             NotifyUrls = [.. request.Notify ?? []],
+            NotifySecret = request.Notify is { Count: > 0 } ? WebhookSecret.New() : null,
             Queue = valid.Method.Queue,
         };
         var record = idempotency is { } idem ? new IdempotencyRecord(tenantId, IdempotencyScope, idem.Key, idem.Hash, job.Id) : null;

@@ -28,6 +28,13 @@ public sealed record JobResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt)
 {
+    /// <summary>
+    /// <c>whsec_…</c> that signs the deliveries to <c>notify</c> URLs: only in the response of <c>POST /v1/jobs</c>
+    /// (and its idempotent replay), absent elsewhere.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? NotifySecret { get; init; }
+
     public static JobResponse From(Job job) => new(
         job.Id,
         job.Type,

@@ -1,0 +1,21 @@
+using Hangfire;
+using Hangfire.States;
+using Optimizer.Domain.Webhooks;
+
+namespace Optimizer.Api.Webhooks;
+
+/// <summary>
+/// Delivery attempts as Hangfire jobs on the <c>webhooks</c> queue; the Worker's webhooks server runs them.
+/// (The Worker has the same few lines: the two hosts share no Hangfire-aware project.)
+/// </summary>
+public sealed class HangfireWebhookQueue(IBackgroundJobClient client) : IWebhookQueue
+{
+    public void Enqueue(string deliveryId, int autoAttempt) =>
+        client.Create(Job(deliveryId, autoAttempt), new EnqueuedState(IWebhookQueue.QueueName));
+
+    public void Schedule(string deliveryId, int autoAttempt, TimeSpan delay) =>
+        client.Create(Job(deliveryId, autoAttempt), new ScheduledState(delay));
+
+    private static Hangfire.Common.Job Job(string deliveryId, int autoAttempt) =>
+        Hangfire.Common.Job.FromExpression<IWebhookSender>(s => s.SendAsync(deliveryId, autoAttempt, CancellationToken.None), IWebhookQueue.QueueName);
+}
