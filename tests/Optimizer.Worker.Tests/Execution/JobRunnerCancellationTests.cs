@@ -43,12 +43,12 @@ public sealed class JobRunnerCancellationTests
     }
 
     /// <summary>Every real pipeline (the registry insists each catalog method has one) with RTN replaced by the waiting one.</summary>
-    private static IEnumerable<Type> PipelinesWithWaitingRtn() =>
+    internal static IEnumerable<Type> PipelinesWithWaitingRtn() =>
         typeof(RtnPipeline).Assembly.GetTypes()
             .Where(t => t != typeof(RtnPipeline) && t.GetCustomAttribute<JobPipelineAttribute>() is not null)
             .Append(typeof(WaitingPipeline));
 
-    private static async Task WaitForAsync(WorkerServices services, string jobId, JobStatus status, CancellationToken ct)
+    internal static async Task WaitForAsync(WorkerServices services, string jobId, JobStatus status, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
