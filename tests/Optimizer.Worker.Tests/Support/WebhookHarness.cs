@@ -58,6 +58,8 @@ public sealed class WebhookHarness : IAsyncDisposable
             configure?.Invoke(s);
         });
         var harness = new WebhookHarness(services, new WebhookReceiver());
+        // Hangfire's log provider is process-wide: another test's host may have left it on a disposed logger factory.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(new SilentLogProvider());
         harness._server = new BackgroundJobServer(new BackgroundJobServerOptions
         {
             Queues = [IWebhookQueue.QueueName],
@@ -96,5 +98,15 @@ public sealed class WebhookHarness : IAsyncDisposable
         _server?.Dispose();
         await Receiver.DisposeAsync();
         await Services.DisposeAsync();
+    }
+
+    private sealed class SilentLogProvider : Hangfire.Logging.ILogProvider
+    {
+        public Hangfire.Logging.ILog GetLogger(string name) => new SilentLog();
+
+        private sealed class SilentLog : Hangfire.Logging.ILog
+        {
+            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+        }
     }
 }
