@@ -27,6 +27,7 @@ public static class HostingExtensions
         services.AddScoped<ModelUploadService>();
         services.AddScoped<DatasetUploadService>();
         services.AddScoped<Jobs.JobSubmitter>();
+        services.AddScoped<Jobs.JobPreflight>();
 
         AddHangfireClient(services);
 
