@@ -1,7 +1,8 @@
 using Optimizer.Bench;
 
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload
-// throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width.
+// throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width;
+// or, with `load`, the bounded job-submission load test.
 var settings = BenchSettings.Load(args);
 using var client = settings.CreateClient();
 var api = new ServiceApi(client);
@@ -11,6 +12,14 @@ Console.WriteLine($"service: {settings.BaseUrl}");
 Console.WriteLine();
 
 var fixture = await api.UploadFolderAsync(Path.Combine(settings.FixtureDir, "model"), "bench-fixture");
+// `load [submissions] [concurrency]`: only the bounded submission load test.
+if (args.Length > 0 && args[0] == "load")
+{
+    var submissions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000;
+    var concurrency = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 50;
+    await LoadBenchmark.RunAsync(client, fixture, submissions, concurrency);
+    return;
+}
 await UploadBenchmark.RunAsync(api, settings);
 await DispatchBenchmark.RunAsync(api, fixture, settings);
 await RtnBenchmark.RunAsync(api, fixture);

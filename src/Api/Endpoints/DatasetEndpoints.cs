@@ -1,8 +1,10 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Common;
 using Optimizer.Api.Contracts.Datasets;
 using Optimizer.Api.Extensions;
+using Optimizer.Api.Idempotency;
 using Optimizer.Api.Uploads;
 using Optimizer.Domain.Jobs;
 
@@ -25,11 +27,19 @@ public static class DatasetEndpoints
     }
 
     [EndpointSummary("Upload a dataset")]
-    [EndpointDescription("The format is detected from the extension and, for .jsonl, the lines; 400 names the first bad line.")]
-    public static async Task<Created<DatasetResponse>> Upload(
-        HttpRequest request, ClaimsPrincipal user, DatasetUploadService uploads, CancellationToken cancellationToken)
+    [EndpointDescription("The format is detected from the extension and, for .jsonl, the lines; 400 names the first bad line. "
+        + "With an Idempotency-Key header, the same key and upload (name and files) within 24 hours answer 200 with the dataset the first request "
+        + "created (header Idempotent-Replayed: true) and store nothing; the same key with a different upload answers 409.")]
+    public static async Task<Results<Created<DatasetResponse>, Ok<DatasetResponse>>> Upload(
+        HttpRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
+        DatasetUploadService uploads, HttpResponse response, CancellationToken cancellationToken)
     {
-        var dataset = await uploads.UploadAsync(request, user.TenantId(), cancellationToken);
+        var (dataset, replayed) = await uploads.UploadAsync(request, user.TenantId(), idempotencyKey, cancellationToken);
+        if (replayed)
+        {
+            response.Headers[IdempotencyKeys.ReplayedHeaderName] = "true";
+            return TypedResults.Ok(DatasetResponse.From(dataset));
+        }
         return TypedResults.Created($"/v1/datasets/{dataset.Id}", DatasetResponse.From(dataset));
     }
 

@@ -37,11 +37,12 @@ public static class JobEndpoints
         + "Nothing is queued unless it is valid. With notify URLs the response carries notify_secret (whsec_…), which signs their deliveries. "
         + "With an Idempotency-Key header, the same key and body within 24 hours answer 200 with the job the first request created (header Idempotent-Replayed: true); "
         + "the same key with a different body answers 409. Keys are per tenant. "
-        + "429 with Retry-After when the tenant already has Optimizer:MaxActiveJobsPerTenant queued, running or cancelling jobs.")]
+        + "429 with Retry-After when the tenant already has Optimizer:MaxActiveJobsPerTenant queued, running or cancelling jobs. "
+        + "422 with type urn:optimizer:problem:job-too-large when the preflight estimate (POST /v1/jobs/estimate) exceeds a worker's memory.")]
     public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
         CreateJobRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
-        OptimizerDbContext db, JobSubmitter submitter, HttpResponse response, IOptions<WebhookOptions> webhookOptions,
-        CancellationToken cancellationToken)
+        OptimizerDbContext db, JobSubmitter submitter, JobPreflight preflight, HttpResponse response,
+        IOptions<WebhookOptions> webhookOptions, CancellationToken cancellationToken)
     {
         var tenantId = user.TenantId();
         (string Key, string Hash)? idempotency = null;
@@ -70,6 +71,10 @@ public static class JobEndpoints
         if (await RefusedNotifyUrlAsync(request.Notify, webhookOptions.Value, cancellationToken) is { } refused)
         {
             return TypedResults.Problem(detail: refused, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Destination refused");
+        }
+        if (await preflight.EstimateAsync(tenantId, request, valid, cancellationToken) is { Fits: false } estimate)
+        {
+            return JobPreflight.TooLarge(estimate);
         }
         Job? job;
         try
@@ -129,9 +134,10 @@ public static class JobEndpoints
     }
 
     [EndpointSummary("Estimate a job without queueing it")]
-    [EndpointDescription("Same body and validation as POST /v1/jobs. A rough, size-based preflight: peak memory, disk, time and queue.")]
+    [EndpointDescription("Same body and validation as POST /v1/jobs. A size-based preflight: peak memory, disk, time and queue, the "
+        + "worker memory it is compared with and whether it fits (POST /v1/jobs refuses a job that does not).")]
     public static async Task<Results<Ok<JobEstimate>, ValidationProblem, ProblemHttpResult>> Estimate(
-        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, CancellationToken cancellationToken)
+        CreateJobRequest request, ClaimsPrincipal user, OptimizerDbContext db, JobPreflight preflight, CancellationToken cancellationToken)
     {
         var (valid, errors) = JobRequestValidator.Validate(request);
         if (valid is null)
@@ -144,13 +150,7 @@ public static class JobEndpoints
         {
             return Problems.Unprocessable(string.Join(" ", missing));
         }
-        var ids = request.Models?.Select(m => m.ModelId!).ToList() ?? [request.ModelId!];
-        var models = await db.Models.AsNoTracking()
-            .Where(m => m.TenantId == tenantId && ids.Contains(m.Id))
-            .Select(m => new { m.SizeBytes, m.ParameterCount })
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(JobEstimator.Estimate(valid.Method.Type, valid.Method.Queue,
-            [.. models.Select(m => (m.SizeBytes, m.ParameterCount))]));
+        return TypedResults.Ok(await preflight.EstimateAsync(tenantId, request, valid, cancellationToken));
     }
 
     [EndpointSummary("List jobs")]

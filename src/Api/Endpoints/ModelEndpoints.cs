@@ -1,9 +1,11 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Common;
 using Optimizer.Api.Contracts.Models;
 using Optimizer.Api.Extensions;
+using Optimizer.Api.Idempotency;
 using Optimizer.Api.Uploads;
 using Optimizer.Domain.Jobs;
 
@@ -27,11 +29,19 @@ public static class ModelEndpoints
     }
 
     [EndpointSummary("Upload a model")]
-    [EndpointDescription("multipart/form-data with 'name' and the files; streamed to storage and validated on the way. 413 over Optimizer:MaxUploadBytes.")]
-    public static async Task<Created<ModelResponse>> Upload(
-        HttpRequest request, ClaimsPrincipal user, ModelUploadService uploads, CancellationToken cancellationToken)
+    [EndpointDescription("multipart/form-data with 'name' and the files; streamed to storage and validated on the way. 413 over Optimizer:MaxUploadBytes. "
+        + "With an Idempotency-Key header, the same key and upload (name and files) within 24 hours answer 200 with the model the first request "
+        + "created (header Idempotent-Replayed: true) and store nothing; the same key with a different upload answers 409.")]
+    public static async Task<Results<Created<ModelResponse>, Ok<ModelResponse>>> Upload(
+        HttpRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
+        ModelUploadService uploads, HttpResponse response, CancellationToken cancellationToken)
     {
-        var model = await uploads.UploadAsync(request, user.TenantId(), cancellationToken);
+        var (model, replayed) = await uploads.UploadAsync(request, user.TenantId(), idempotencyKey, cancellationToken);
+        if (replayed)
+        {
+            response.Headers[IdempotencyKeys.ReplayedHeaderName] = "true";
+            return TypedResults.Ok(ModelResponse.From(model));
+        }
         return TypedResults.Created($"/v1/models/{model.Id}", ModelResponse.From(model));
     }
 

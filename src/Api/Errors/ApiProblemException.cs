@@ -11,6 +11,8 @@ public sealed class ApiProblemException(int status, string title, string detail)
 
     public static ApiProblemException BadRequest(string detail) => new(StatusCodes.Status400BadRequest, "Invalid input", detail);
 
+    public static ApiProblemException Conflict(string detail) => new(StatusCodes.Status409Conflict, "Conflict", detail);
+
     public static ApiProblemException TooLarge(long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, "Upload too large", $"The request body exceeds the configured limit of {limit} bytes.");
 

@@ -29,6 +29,7 @@ public static class HostingExtensions
         services.AddScoped<ModelUploadService>();
         services.AddScoped<DatasetUploadService>();
         services.AddScoped<Jobs.JobSubmitter>();
+        services.AddScoped<Jobs.JobPreflight>();
 
         AddHangfireClient(services);
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);

@@ -26,6 +26,16 @@ public sealed class OptimizerOptions
     [Range(1, 100_000)]
     public int MaxActiveJobsPerTenant { get; set; } = 8;
 
+    /// <summary>
+    /// Memory of one worker in bytes: <c>POST /v1/jobs</c> refuses (422) a job whose estimated peak exceeds it. Default:
+    /// this machine's memory (as .NET sees it, container limits included) — set it when workers run elsewhere.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long? WorkerMemoryBytes { get; set; }
+
+    /// <summary><see cref="WorkerMemoryBytes"/>, or this machine's memory when unset.</summary>
+    public long EffectiveWorkerMemoryBytes => WorkerMemoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
     /// <summary>Per-tenant request rate limit on <c>/v1</c> (<c>Optimizer:RateLimit:PermitsPerMinute</c>).</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
 }

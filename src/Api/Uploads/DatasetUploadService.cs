@@ -1,16 +1,26 @@
 using Microsoft.Extensions.Options;
 using Optimizer.Api.Errors;
 using Optimizer.Api.Extensions;
+using Optimizer.Api.Idempotency;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Datasets;
+using Optimizer.Domain.Idempotency;
 
 namespace Optimizer.Api.Uploads;
 
-/// <summary>Streams a dataset upload (<c>name</c> + <c>file</c>) to blob storage while validating and counting it; all or nothing.</summary>
+/// <summary>
+/// Streams a dataset upload (<c>name</c> + <c>file</c>) to blob storage while validating and counting it; all or nothing.
+/// With an <c>Idempotency-Key</c> (see <see cref="UploadIdempotency"/>), a repeated upload answers the first dataset.
+/// </summary>
 public sealed class DatasetUploadService(OptimizerDbContext db, IArtifactStore store, IOptions<OptimizerOptions> options, ILogger<DatasetUploadService> logger)
 {
-    public async Task<Dataset> UploadAsync(HttpRequest request, string tenantId, CancellationToken cancellationToken)
+    public async Task<UploadOutcome<Dataset>> UploadAsync(HttpRequest request, string tenantId, string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
+        UploadIdempotency.Check(idempotencyKey);
+        var earlier = idempotencyKey is null ? null
+            : await IdempotencyKeys.FindAsync(db, tenantId, UploadIdempotency.DatasetScope, idempotencyKey, cancellationToken);
+        UploadSink sink = earlier is null ? store.UploadAsync : UploadIdempotency.HashOnlyAsync;
         var id = Ids.New("ds");
         var prefix = $"tenants/{tenantId}/datasets/{id}/";
         string? name = null;
@@ -34,12 +44,33 @@ public sealed class DatasetUploadService(OptimizerDbContext db, IArtifactStore s
                 {
                     throw ApiProblemException.BadRequest("Send exactly one file.");
                 }
-                file = await StoreAsync(prefix, fileName, next.Section.Body, cancellationToken);
+                file = await StoreAsync(sink, prefix, fileName, next.Section.Body, cancellationToken);
             }
             var dataset = Complete(tenantId, id, name, file);
+            var hash = UploadIdempotency.Hash(dataset.Name, [(dataset.FileName, dataset.SizeBytes, dataset.Sha256)]);
+            if (earlier is not null)
+            {
+                return await ReplayAsync(earlier, hash, tenantId, cancellationToken);
+            }
             db.Datasets.Add(dataset);
-            await db.SaveChangesAsync(cancellationToken);
-            return dataset;
+            if (idempotencyKey is not null)
+            {
+                db.IdempotencyKeys.Add(new IdempotencyRecord(tenantId, UploadIdempotency.DatasetScope, idempotencyKey, hash, dataset.Id));
+            }
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (IdempotencyKeys.IsDuplicateKey(ex))
+            {
+                // A concurrent upload with the same key committed first: ours goes, theirs is the answer.
+                db.ChangeTracker.Clear();
+                await UploadCleanup.DeleteQuietlyAsync(store, prefix, logger);
+                var winner = await IdempotencyKeys.FindAsync(db, tenantId, UploadIdempotency.DatasetScope, idempotencyKey!, cancellationToken)
+                    ?? throw UploadIdempotency.Gone("dataset");
+                return await ReplayAsync(winner, hash, tenantId, cancellationToken);
+            }
+            return new UploadOutcome<Dataset>(dataset, Replayed: false);
         }
         catch (Exception ex)
         {
@@ -49,7 +80,17 @@ public sealed class DatasetUploadService(OptimizerDbContext db, IArtifactStore s
         }
     }
 
-    private async Task<(string, StoredBlob, DatasetValidatingStream)> StoreAsync(string prefix, string fileName, Stream body, CancellationToken cancellationToken)
+    private async Task<UploadOutcome<Dataset>> ReplayAsync(IdempotencyRecord earlier, string hash, string tenantId, CancellationToken cancellationToken)
+    {
+        UploadIdempotency.EnsureSameBody(earlier, hash);
+        var dataset = await db.Datasets.AsNoTracking()
+            .FirstOrDefaultAsync(d => d.Id == earlier.ResourceId && d.TenantId == tenantId, cancellationToken)
+            ?? throw UploadIdempotency.Gone("dataset");
+        return new UploadOutcome<Dataset>(dataset, Replayed: true);
+    }
+
+    private static async Task<(string, StoredBlob, DatasetValidatingStream)> StoreAsync(UploadSink sink, string prefix, string fileName, Stream body,
+        CancellationToken cancellationToken)
     {
         var jsonl = fileName.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
         if (!jsonl && !fileName.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
@@ -63,7 +104,7 @@ public sealed class DatasetUploadService(OptimizerDbContext db, IArtifactStore s
         var check = new DatasetValidatingStream(body, jsonl);
         try
         {
-            var blob = await store.UploadAsync(prefix + fileName, check, cancellationToken);
+            var blob = await sink(prefix + fileName, check, cancellationToken);
             return (fileName, blob, check);
         }
         catch (Exception ex) when (check.Failure is not null || ex is InvalidDataException)

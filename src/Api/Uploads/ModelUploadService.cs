@@ -1,7 +1,9 @@
 using Optimizer.Api.Errors;
 using Optimizer.Api.Extensions;
+using Optimizer.Api.Idempotency;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Formats.Safetensors;
+using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Models;
 using Microsoft.Extensions.Options;
 
@@ -10,14 +12,19 @@ namespace Optimizer.Api.Uploads;
 /// <summary>
 /// Streams a multipart model upload to blob storage, validating every file on the way through.
 /// All or nothing: on any failure every blob already written is deleted and no row is stored.
+/// With an <c>Idempotency-Key</c> (see <see cref="UploadIdempotency"/>), a repeated upload answers the first model.
 /// </summary>
 public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore store, IOptions<OptimizerOptions> options, ILogger<ModelUploadService> logger)
 {
     private const int MaxJsonFileBytes = 16 * 1024 * 1024;
 
-    public async Task<Model> UploadAsync(HttpRequest request, string tenantId, CancellationToken cancellationToken)
+    public async Task<UploadOutcome<Model>> UploadAsync(HttpRequest request, string tenantId, string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
-        var upload = new Upload(tenantId, Ids.New("mdl"));
+        UploadIdempotency.Check(idempotencyKey);
+        var earlier = idempotencyKey is null ? null
+            : await IdempotencyKeys.FindAsync(db, tenantId, UploadIdempotency.ModelScope, idempotencyKey, cancellationToken);
+        var upload = new Upload(tenantId, Ids.New("mdl"), earlier is null ? store.UploadAsync : UploadIdempotency.HashOnlyAsync);
         try
         {
             var reader = MultipartSections.Open(request, options.Value.MaxUploadBytes);
@@ -32,9 +39,30 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
                 await StoreFileAsync(upload, fileName, next.Section.Body, cancellationToken);
             }
             var model = Complete(upload);
+            var hash = UploadIdempotency.Hash(model.Name, model.Files.Select(f => (f.Name, f.SizeBytes, f.Sha256)));
+            if (earlier is not null)
+            {
+                return await ReplayAsync(earlier, hash, tenantId, cancellationToken);
+            }
             db.Models.Add(model);
-            await db.SaveChangesAsync(cancellationToken);
-            return model;
+            if (idempotencyKey is not null)
+            {
+                db.IdempotencyKeys.Add(new IdempotencyRecord(tenantId, UploadIdempotency.ModelScope, idempotencyKey, hash, model.Id));
+            }
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (IdempotencyKeys.IsDuplicateKey(ex))
+            {
+                // A concurrent upload with the same key committed first: ours goes, theirs is the answer.
+                db.ChangeTracker.Clear();
+                await UploadCleanup.DeleteQuietlyAsync(store, upload.BlobPrefix, logger);
+                var winner = await IdempotencyKeys.FindAsync(db, tenantId, UploadIdempotency.ModelScope, idempotencyKey!, cancellationToken)
+                    ?? throw UploadIdempotency.Gone("model");
+                return await ReplayAsync(winner, hash, tenantId, cancellationToken);
+            }
+            return new UploadOutcome<Model>(model, Replayed: false);
         }
         catch (Exception ex)
         {
@@ -42,6 +70,15 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
             await UploadCleanup.DeleteQuietlyAsync(store, upload.BlobPrefix, logger);
             throw;
         }
+    }
+
+    private async Task<UploadOutcome<Model>> ReplayAsync(IdempotencyRecord earlier, string hash, string tenantId, CancellationToken cancellationToken)
+    {
+        UploadIdempotency.EnsureSameBody(earlier, hash);
+        var model = await db.Models.AsNoTracking().Include(m => m.Files)
+            .FirstOrDefaultAsync(m => m.Id == earlier.ResourceId && m.TenantId == tenantId, cancellationToken)
+            ?? throw UploadIdempotency.Gone("model");
+        return new UploadOutcome<Model>(model, Replayed: true);
     }
 
     private static async Task ReadFieldAsync(Upload upload, string? field, Microsoft.AspNetCore.WebUtilities.MultipartSection section, CancellationToken cancellationToken)
@@ -53,7 +90,7 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
         upload.Name = await MultipartSections.ReadFieldAsync(section, cancellationToken);
     }
 
-    private async Task StoreFileAsync(Upload upload, string fileName, Stream body, CancellationToken cancellationToken)
+    private static async Task StoreFileAsync(Upload upload, string fileName, Stream body, CancellationToken cancellationToken)
     {
         if (ModelFileNames.Check(fileName) is { } problem)
         {
@@ -70,7 +107,7 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
             var validating = new SafetensorsValidatingStream(body);
             try
             {
-                stored = await store.UploadAsync(path, validating, cancellationToken);
+                stored = await upload.Sink(path, validating, cancellationToken);
             }
             catch (Exception ex) when (validating.Failure is not null || ex is SafetensorsFormatException)
             {
@@ -89,11 +126,11 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
             {
                 upload.Index = bytes;
             }
-            stored = await store.UploadAsync(path, new MemoryStream(bytes), cancellationToken);
+            stored = await upload.Sink(path, new MemoryStream(bytes), cancellationToken);
         }
         else
         {
-            stored = await store.UploadAsync(path, body, cancellationToken);
+            stored = await upload.Sink(path, body, cancellationToken);
         }
         upload.Files.Add((fileName, stored));
     }
@@ -133,8 +170,9 @@ public sealed class ModelUploadService(OptimizerDbContext db, IArtifactStore sto
         return model;
     }
 
-    private sealed class Upload(string tenantId, string modelId)
+    private sealed class Upload(string tenantId, string modelId, UploadSink sink)
     {
+        public UploadSink Sink { get; } = sink;
         public string TenantId { get; } = tenantId;
         public string ModelId { get; } = modelId;
         public string BlobPrefix => $"tenants/{TenantId}/models/{ModelId}/";

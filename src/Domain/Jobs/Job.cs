@@ -52,6 +52,13 @@ public sealed class Job
     public string? ReportId { get; private set; }
     public string MetricsJson { get; set; } = "{}";
     public string? HangfireJobId { get; set; }
+    /// <summary>The worker holding the running attempt's lease (null unless running or cancelling).</summary>
+    public string? WorkerId { get; private set; }
+    /// <summary>
+    /// Last lease renewal of the running attempt; for a job handed back to the queue, when that happened.
+    /// A running job whose heartbeat is older than the lease timeout has lost its worker.
+    /// </summary>
+    public DateTimeOffset? HeartbeatAt { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? StartedAt { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }

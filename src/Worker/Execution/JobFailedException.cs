@@ -18,8 +18,8 @@ public static class JobErrorCodes
     /// <summary>No pipeline in this worker serves the job's method.</summary>
     public const string UnsupportedMethod = "unsupported_method";
     public const string OutOfMemory = "out_of_memory";
-    /// <summary>The worker was shut down while the job ran; resubmit it.</summary>
-    public const string WorkerShutdown = "worker_shutdown";
+    /// <summary>The job's worker died (no heartbeat) on every one of <c>Worker:MaxAttempts</c> attempts.</summary>
+    public const string WorkerLost = "worker_lost";
     public const string InternalError = "internal_error";
 
     /// <summary>Maps an exception the runner caught to a code.</summary>

@@ -19,17 +19,21 @@ namespace Optimizer.Worker.Execution;
 /// Runs one job end to end: what Hangfire invokes with only the job id (<see cref="IJobExecutor"/>).
 /// </summary>
 /// <remarks>
-/// Delivery is at-least-once. Checkpoint 1: only a <c>queued</c> row is claimed (one conditional update), so a
-/// re-delivered or already-cancelled job is a no-op. Checkpoint 2: the output model id is fixed before the upload, so
-/// partial blobs can be deleted on any failure. Checkpoint 3: model, report and final status are saved in
-/// one transaction. Every failure is recorded on the row; nothing is rethrown to Hangfire.
+/// Delivery is at-least-once. Checkpoint 1: only a <c>queued</c> row is claimed (one conditional update that also takes
+/// the lease: worker id, attempt, heartbeat), so a re-delivered, recovered-elsewhere or cancelled job is a no-op; Hangfire's
+/// own retries are off, so a job runs again only when our recovery (<see cref="JobRecovery"/>) or a graceful hand-back
+/// puts the row back to <c>queued</c>. Checkpoint 2: the output model id is derived from the job id, so every attempt
+/// writes the same blob folder and partial blobs can be deleted on any failure. Checkpoint 3: model, report and final
+/// status are saved in one transaction that first checks this attempt still holds the lease, so exactly one attempt
+/// registers an output. Every failure is recorded on the row; nothing is rethrown to Hangfire.
 /// </remarks>
 public sealed partial class JobRunner(
     IServiceScopeFactory scopes,
     PipelineRegistry registry,
     IArtifactStore store,
     IOptions<WorkerOptions> options,
-    ILogger<JobRunner> logger) : IJobExecutor
+    ILogger<JobRunner> logger,
+    IJobQueue? queue = null) : IJobExecutor
 {
     public async Task RunAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -44,9 +48,12 @@ public sealed partial class JobRunner(
         }
         // Claim the row atomically: two deliveries of one job, or a cancel racing the pick-up, leave one winner.
         var startedAt = DateTimeOffset.UtcNow;
+        var workerId = JobLease.ProcessWorkerId;
         var claimed = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Running)
             .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+            .SetProperty(j => j.WorkerId, workerId)
+            .SetProperty(j => j.HeartbeatAt, startedAt)
             .SetProperty(j => j.StartedAt, j => j.StartedAt ?? startedAt), cancellationToken);
         await db.Entry(job).ReloadAsync(cancellationToken);
         if (claimed == 0)
@@ -55,39 +62,49 @@ public sealed partial class JobRunner(
             return;
         }
 
-        var workDir = Path.Combine(options.Value.WorkDir, "jobs", job.Id);
+        var settings = options.Value;
+        var workDir = Path.Combine(settings.WorkDir, "jobs", job.Id);
         await using var progress = await DbProgressReporter.CreateAsync(dbOptions, job.Id, cancellationToken);
-        await using var watcher = new CancellationWatcher(dbOptions, job.Id, options.Value.CancelPollInterval);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watcher.Token);
-        var outputModel = new Model(job.TenantId, job.Name ?? $"{job.Type}-{job.Method}");
+        await using var watcher = new CancellationWatcher(dbOptions, job.Id, settings.CancelPollInterval);
+        await using var lease = new JobLease(dbOptions, job.Id, workerId, job.Attempts, settings.HeartbeatInterval);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watcher.Token, lease.Lost);
+        var outputModel = new Model(job.TenantId, job.Name ?? $"{job.Type}-{job.Method}", JobArtifacts.OutputModelId(job));
+        var checkpoint = new JobCheckpoint(store, job, Path.Combine(workDir, "checkpoint"), settings.TestCheckpointDelay);
         try
         {
             await progress.EventAsync("info", "start", $"Running {job.Type}/{job.Method} (attempt {job.Attempts}).", null, linked.Token);
-            var outcome = await ExecuteAsync(scope.ServiceProvider, db, job, outputModel, workDir, progress, linked.Token);
+            var outcome = await ExecuteAsync(scope.ServiceProvider, db, job, outputModel, workDir, progress, checkpoint, linked.Token);
             job.MetricsJson = JsonSerializer.Serialize(outcome.Metrics, OptimizerJson.Options);
-            job.MarkSucceeded(outcome.OutputModelId, outcome.ReportId);
-            await db.SaveChangesAsync(CancellationToken.None);
-            await progress.EventAsync("info", "done", "Job succeeded.", new { output_model_id = outcome.OutputModelId, report_id = outcome.ReportId }, CancellationToken.None);
+            if (await FinishAsync(db, lease, job, j => j.MarkSucceeded(outcome.OutputModelId, outcome.ReportId)))
+            {
+                await DeleteLeftoversAsync(job, output: false);
+                await progress.EventAsync("info", "done", "Job succeeded.", new { output_model_id = outcome.OutputModelId, report_id = outcome.ReportId }, CancellationToken.None);
+            }
+        }
+        catch (Exception) when (lease.IsLost)
+        {
+            // Another attempt owns the job (and the output folder) now: touch nothing it may be using.
+            LogLeaseLost(job.Id, job.Attempts);
         }
         catch (OperationCanceledException) when (watcher.IsCancellationRequested)
         {
-            await CleanUpAsync(db, outputModel);
-            await FinishAsync(db, job, j => j.MarkCancelled());
+            await CleanUpAsync(db, job);
+            await FinishAsync(db, lease, job, j => j.MarkCancelled());
             await TryEventAsync(progress, "warning", "cancelled", "Job cancelled; partial output removed.", null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await CleanUpAsync(db, outputModel);
-            await FinishAsync(db, job, j => j.MarkFailed(JobErrorCodes.WorkerShutdown, "The worker shut down while the job was running; resubmit it."));
-            await TryEventAsync(progress, "error", "failed", "Worker shut down.", null);
+            // Graceful shutdown: the checkpoints stay, the job goes back to the queue for another worker (or this one, restarted).
+            await CleanUpAsync(db, job, checkpoints: false);
+            await HandBackAsync(db, lease, job, progress);
         }
         catch (Exception ex)
         {
             var code = JobErrorCodes.Classify(ex);
             LogFailed(ex, job.Id, code);
-            await CleanUpAsync(db, outputModel);
+            await CleanUpAsync(db, job);
             var message = code == JobErrorCodes.InternalError ? $"Internal error: {ex.Message}" : ex.Message;
-            await FinishAsync(db, job, j => j.MarkFailed(code, message));
+            await FinishAsync(db, lease, job, j => j.MarkFailed(code, message));
             await TryEventAsync(progress, "error", "failed", message, new { code });
         }
         finally
@@ -102,7 +119,7 @@ public sealed partial class JobRunner(
     }
 
     private async Task<RunOutcome> ExecuteAsync(IServiceProvider services, OptimizerDbContext db, Job job, Model outputModel,
-        string workDir, DbProgressReporter progress, CancellationToken cancellationToken)
+        string workDir, DbProgressReporter progress, JobCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         var entry = registry.Find(job.Type, job.Method)
             ?? throw new JobFailedException(JobErrorCodes.UnsupportedMethod, $"This worker has no pipeline for {job.Type}/{job.Method}.");
@@ -111,19 +128,29 @@ public sealed partial class JobRunner(
         Directory.CreateDirectory(outputDir);
         var fetcher = new BlobModelFetcher(db, store, job.TenantId, workDir);
         var sources = new List<SourceModel>();
-        foreach (var id in SourceModelIds(job))
+        foreach (var id in JobSources.ModelIds(job))
         {
             await progress.ReportAsync("download", 0, $"Downloading {id}", cancellationToken);
             sources.Add(await fetcher.FetchAsync(id, cancellationToken));
         }
-        var context = new PipelineContext(job, sources, workDir, outputDir, progress, fetcher, logger);
+        var context = new PipelineContext(job, sources, workDir, outputDir, progress, fetcher, logger, checkpoint);
         var result = await entry.RunAsync(services, context, cancellationToken);
+        if (checkpoint.Restored > 0)
+        {
+            await progress.EventAsync("info", "checkpoint",
+                $"Resumed: {checkpoint.Restored} unit(s) of work restored from the checkpoint of an earlier attempt.", new { restored = checkpoint.Restored }, cancellationToken);
+        }
         var metrics = new Dictionary<string, object?>(result.Metrics);
         string? outputModelId = null;
         var reportId = result.ReportId;
         if (result.Output is not null)
         {
             await progress.ReportAsync("upload", 0.95, "Uploading the output model", cancellationToken);
+            if (job.Attempts > 1)
+            {
+                // A dead attempt may have uploaded part of this folder, possibly other file names.
+                await store.DeletePrefixAsync(outputModel.BlobPrefix, cancellationToken);
+            }
             await ModelPublisher.UploadAsync(job, result.Output, [.. sources.Select(s => s.Model.Id)], outputDir, store,
                 outputModel, cancellationToken);
             db.Models.Add(outputModel);
@@ -154,58 +181,94 @@ public sealed partial class JobRunner(
         return outcome.Report;
     }
 
-    /// <summary>The job's input models: <c>model_id</c>, then merge inputs, then a merge base.</summary>
-    private static IEnumerable<string> SourceModelIds(Job job)
-    {
-        var ids = new List<string>();
-        if (job.ModelId is not null)
-        {
-            ids.Add(job.ModelId);
-        }
-        if (job.ModelsJson is not null)
-        {
-            using var doc = JsonDocument.Parse(job.ModelsJson);
-            foreach (var item in doc.RootElement.EnumerateArray())
-            {
-                if (item.TryGetProperty("model_id", out var id) && id.GetString() is { } modelId)
-                {
-                    ids.Add(modelId);
-                }
-            }
-        }
-        if (job.BaseModelId is not null)
-        {
-            ids.Add(job.BaseModelId);
-        }
-        return ids.Distinct();
-    }
-
-    private async Task CleanUpAsync(OptimizerDbContext db, Model outputModel)
+    /// <summary>Removes the partial output (and, unless handing the job back, its checkpoints) of this attempt.</summary>
+    private async Task CleanUpAsync(OptimizerDbContext db, Job job, bool checkpoints = true)
     {
         // Drop the unsaved model/report from the context so the final status save writes nothing else.
         foreach (var entry in db.ChangeTracker.Entries().Where(e => e.Entity is Model or ModelFile or Report).ToList())
         {
             entry.State = EntityState.Detached;
         }
-        try
-        {
-            await store.DeletePrefixAsync(outputModel.BlobPrefix, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            LogCleanupFailed(ex, outputModel.BlobPrefix);
-        }
+        await DeleteLeftoversAsync(job, output: true, checkpoints);
     }
 
-    private async Task FinishAsync(OptimizerDbContext db, Job job, Action<Job> transition)
+    private async Task DeleteLeftoversAsync(Job job, bool output, bool checkpoints = true)
     {
         try
         {
-            transition(job);
-            await db.SaveChangesAsync(CancellationToken.None);
+            if (output)
+            {
+                await store.DeletePrefixAsync(JobArtifacts.OutputPrefix(job.TenantId, job.Id), CancellationToken.None);
+            }
+            if (checkpoints)
+            {
+                await store.DeletePrefixAsync(JobArtifacts.CheckpointPrefix(job.TenantId, job.Id), CancellationToken.None);
+            }
         }
         catch (Exception ex)
         {
+            LogCleanupFailed(ex, $"the blobs of job {job.Id}");
+        }
+    }
+
+    /// <summary>
+    /// Applies the final transition and saves it (with any model and report) only if this attempt still holds the lease:
+    /// the fencing update locks the row until commit, so the recovery sweep cannot re-queue the job in between.
+    /// </summary>
+    /// <returns>False when another attempt owns the job now, or the save failed (then the job is recovered later).</returns>
+    private async Task<bool> FinishAsync(OptimizerDbContext db, JobLease lease, Job job, Action<Job> transition)
+    {
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var owned = await lease.Owned(db).ExecuteUpdateAsync(s => s.SetProperty(j => j.WorkerId, (string?)null), CancellationToken.None);
+            if (owned == 0)
+            {
+                LogLeaseLost(job.Id, job.Attempts);
+                return false;
+            }
+            transition(job);
+            await db.SaveChangesAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogFinishFailed(ex, job.Id);
+            return false;
+        }
+    }
+
+    /// <summary>Puts a running job back to <c>queued</c> (attempts unchanged) and enqueues it again; a cancelling one ends cancelled.</summary>
+    private async Task HandBackAsync(OptimizerDbContext db, JobLease lease, Job job, IProgressReporter progress)
+    {
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            var requeued = await lease.Owned(db).Where(j => j.Status == JobStatus.Running).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Queued)
+                .SetProperty(j => j.WorkerId, (string?)null)
+                .SetProperty(j => j.HeartbeatAt, now), CancellationToken.None);
+            if (requeued == 0)
+            {
+                // Cancelled meanwhile (or already taken over): finish it the usual way.
+                await DeleteLeftoversAsync(job, output: false);
+                if (await FinishAsync(db, lease, job, j => j.MarkCancelled()))
+                {
+                    await TryEventAsync(progress, "warning", "cancelled", "Job cancelled while the worker shut down.", null);
+                }
+                return;
+            }
+            await TryEventAsync(progress, "warning", "requeued", "The worker is shutting down; the job is queued again and resumes from its checkpoint.", null);
+            if (queue is not null)
+            {
+                var queued = queue.Enqueue(job.Id, job.Queue);
+                await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, queued), CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Still running (the sweep re-queues it once the heartbeat is stale) or queued without an entry (the sweep enqueues it).
             LogFinishFailed(ex, job.Id);
         }
     }
@@ -238,16 +301,4 @@ public sealed partial class JobRunner(
     }
 
     private sealed record RunOutcome(string? OutputModelId, string? ReportId, IReadOnlyDictionary<string, object?> Metrics);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} skipped: it is {Status}")]
-    private partial void LogSkipped(string jobId, string status);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed with {Code}")]
-    private partial void LogFailed(Exception exception, string jobId, string code);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not clean up {Location}")]
-    private partial void LogCleanupFailed(Exception exception, string location);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the final status of job {JobId}")]
-    private partial void LogFinishFailed(Exception exception, string jobId);
 }

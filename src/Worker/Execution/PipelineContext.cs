@@ -12,7 +12,8 @@ public sealed class PipelineContext(
     string outputDir,
     IProgressReporter progress,
     IModelFetcher models,
-    ILogger logger)
+    ILogger logger,
+    JobCheckpoint? checkpoint = null)
 {
     public Job Job { get; } = job;
     /// <summary>The job's input models, downloaded: <c>Job.ModelId</c> first, then merge inputs.</summary>
@@ -25,6 +26,11 @@ public sealed class PipelineContext(
     /// <summary>Downloads further models (e.g. an evaluation baseline) into the job's scratch folder.</summary>
     public IModelFetcher Models { get; } = models;
     public ILogger Logger { get; } = logger;
+    /// <summary>
+    /// Per-layer (or per-step) checkpoints that survive a worker crash; null when the pipeline runs outside a job
+    /// (tests, measurements), where there is nothing to resume.
+    /// </summary>
+    public JobCheckpoint? Checkpoint { get; } = checkpoint;
 
     /// <summary>The first source model; throws <see cref="JobFailedException"/> when the job has none.</summary>
     public SourceModel Source => Sources.Count > 0

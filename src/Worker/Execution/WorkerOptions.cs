@@ -13,6 +13,19 @@ public sealed class WorkerOptions
     public string? CorpusDir { get; set; }
     /// <summary>How often a running job's row is polled for a cancel request.</summary>
     public TimeSpan CancelPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How often a running job's lease (<c>heartbeat_at</c>) is renewed.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>A running job whose heartbeat is older than this has lost its worker (crash, kill -9, partition).</summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>How often every worker looks for jobs whose worker was lost.</summary>
+    public TimeSpan RecoverySweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>Attempts (claims) after which a job whose worker is lost again ends <c>failed</c> with <c>worker_lost</c>.</summary>
+    public int MaxAttempts { get; set; } = 3;
+    /// <summary>
+    /// Fault injection for the crash-recovery tests: a pause after each saved checkpoint, so a test can kill the worker
+    /// between layers. Honoured only when the host environment is <c>Testing</c> (see <c>WorkerHostingExtensions</c>).
+    /// </summary>
+    public TimeSpan TestCheckpointDelay { get; set; } = TimeSpan.Zero;
     /// <summary>Blob container (from <c>Optimizer:BlobContainer</c>).</summary>
     public string BlobContainer { get; set; } = "optimizer";
 

@@ -28,8 +28,16 @@ public static class WorkerHostingExtensions
             ?? throw new InvalidOperationException("ConnectionStrings:Blob is required.");
         var services = builder.Services;
 
+        var testing = builder.Environment.IsEnvironment("Testing");
         services.AddOptions<WorkerOptions>().BindConfiguration("Worker").Configure(o =>
-            o.BlobContainer = configuration["Optimizer:BlobContainer"] ?? o.BlobContainer);
+        {
+            o.BlobContainer = configuration["Optimizer:BlobContainer"] ?? o.BlobContainer;
+            // Fault injection exists for the crash tests only: no production configuration can slow a job down.
+            if (!testing)
+            {
+                o.TestCheckpointDelay = TimeSpan.Zero;
+            }
+        });
         services.AddOptimizerDb(postgres);
         services.AddSingleton<IArtifactStore>(sp =>
             BlobArtifactStore.Create(blob, sp.GetRequiredService<IOptions<WorkerOptions>>().Value.BlobContainer));
@@ -46,8 +54,10 @@ public static class WorkerHostingExtensions
                 // Jobs can run for hours: keep extending the fetch lease instead of re-delivering after 30 minutes.
                 UseSlidingInvisibilityTimeout = true,
             })
-            // Long jobs are not retried by Hangfire: a failure is recorded on our row; users resubmit.
+            // Long jobs are never retried by Hangfire: a failure is recorded on our row; a lost worker is recovered by JobRecovery.
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
+        services.AddSingleton<IJobQueue, HangfireJobQueue>();
+        services.AddHostedService<RecoveryService>();
         services.AddHangfireServer((sp, server) =>
         {
             var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
@@ -55,6 +65,7 @@ public static class WorkerHostingExtensions
             server.WorkerCount = Math.Max(1, worker.Count);
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:worker";
+            // A running job stops at its next boundary and is handed back to the queue within this time.
             server.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
         services.AddWorkerWebhooks();

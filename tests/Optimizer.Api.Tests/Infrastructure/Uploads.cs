@@ -33,6 +33,15 @@ public static class Uploads
         return await client.PostAsync(url, content);
     }
 
+    /// <summary>A minimal valid model upload (config.json + one safetensors file).</summary>
+    public static MultipartFormDataContent ModelForm(string name = "tiny") =>
+        new()
+        {
+            { new StringContent(name), "name" },
+            FilePart("files", "config.json", TestFiles.LlamaConfig),
+            FilePart("files", "model.safetensors", TestFiles.ValidSafetensors()),
+        };
+
     public static MultipartFormDataContent DatasetForm(string name, string fileName, byte[] content) =>
         new() { { new StringContent(name), "name" }, FilePart("file", fileName, content) };
 

@@ -12,13 +12,19 @@ namespace Optimizer.EndToEnd.Tests.Support;
 /// The whole service as <c>scripts/up</c> runs it: the real Api and one real Worker process on a fresh
 /// database and blob container of the test PostgreSQL and Azurite, with a tenant and API key.
 /// </summary>
-public sealed class ServiceFixture : IAsyncLifetime
+public class ServiceFixture : IAsyncLifetime
 {
+    private readonly List<ServiceProcess> _workers = [];
+    private Dictionary<string, string> _environment = [];
     private TestDatabase? _database;
     private string _workDir = "";
 
+    /// <summary>False for fixtures whose tests start (and kill) their own workers with <see cref="StartWorker"/>.</summary>
+    protected virtual bool StartsWorker => true;
+
     internal ServiceProcess Api { get; private set; } = null!;
-    internal ServiceProcess Worker { get; private set; } = null!;
+    /// <summary>The worker started with the fixture (null when <see cref="StartsWorker"/> is false).</summary>
+    internal ServiceProcess? Worker { get; private set; }
     internal TestDatabase Database => _database!;
     public BlobContainerClient Container { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
@@ -46,10 +52,30 @@ public sealed class ServiceFixture : IAsyncLifetime
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
+        _environment = environment;
         Api = ServiceProcess.Start("Optimizer.Api", environment, "--urls", BaseAddress.ToString().TrimEnd('/'));
-        Worker = ServiceProcess.Start("Optimizer.Worker", environment);
+        if (StartsWorker)
+        {
+            Worker = StartWorker();
+        }
         await WaitReadyAsync();
         await CreateTenantAsync();
+    }
+
+    /// <summary>Starts one more worker process on this fixture's database and storage; <paramref name="settings"/> override the defaults.</summary>
+    internal ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+        var worker = ServiceProcess.Start("Optimizer.Worker", environment);
+        lock (_workers)
+        {
+            _workers.Add(worker);
+        }
+        return worker;
     }
 
     /// <summary>A client authenticated with the tenant's key.</summary>
@@ -61,17 +87,27 @@ public sealed class ServiceFixture : IAsyncLifetime
     }
 
     /// <summary>What both processes printed, for failure messages.</summary>
-    public string Logs => $"--- api ---\n{Tail(Api.Output)}\n--- worker ---\n{Tail(Worker.Output)}";
+    public string Logs
+    {
+        get
+        {
+            lock (_workers)
+            {
+                return $"--- api ---\n{Tail(Api.Output)}" + string.Concat(_workers.Select((w, i) => $"\n--- worker {i + 1} ---\n{Tail(w.Output)}"));
+            }
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (Api is not null)
         {
             await Api.DisposeAsync();
         }
-        if (Worker is not null)
+        foreach (var worker in _workers)
         {
-            await Worker.DisposeAsync();
+            await worker.DisposeAsync();
         }
         try
         {
@@ -97,7 +133,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (DateTime.UtcNow < deadline)
         {
-            if (Api.HasExited || Worker.HasExited)
+            if (Api.HasExited || (Worker?.HasExited ?? false))
             {
                 throw new InvalidOperationException("A service process exited during start-up.\n" + Logs);
             }

@@ -129,6 +129,9 @@ namespace Optimizer.Domain.Persistence.Migrations
                     b.Property<string>("HangfireJobId")
                         .HasColumnType("text");
 
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Method")
                         .IsRequired()
                         .HasColumnType("text");
@@ -190,6 +193,9 @@ namespace Optimizer.Domain.Persistence.Migrations
 
                     b.Property<string>("Type")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("WorkerId")
                         .HasColumnType("text");
 
                     b.HasKey("Id");

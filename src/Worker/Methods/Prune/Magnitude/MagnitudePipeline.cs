@@ -1,6 +1,7 @@
 using Optimizer.Domain.Methods.Prune;
 using Optimizer.Domain.Methods.Prune.Magnitude;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,29 @@ public sealed class MagnitudePipeline : IJobPipeline<MagnitudeOptions>
         using var folder = ModelFiles.OpenSource(context.Source.LocalDir);
         var writer = new PrunedModelWriter(context, folder, PrunePlan.For(folder, spec), spec, "magnitude");
         await writer.AnnounceAsync(cancellationToken);
-        return await writer.WriteAsync((_, weight) => Prune(weight, spec), 0.05, cancellationToken);
+        return await writer.WriteAsync((name, weight) => PruneOrRestore(context.Checkpoint, name, weight, spec, cancellationToken),
+            0.05, cancellationToken);
+    }
+
+    /// <summary>Each pruned linear is a checkpoint key: a retry after a crash restores it instead of pruning it again.</summary>
+    private static Tensor PruneOrRestore(JobCheckpoint? checkpoint, string name, Tensor weight, PruneSpec spec, CancellationToken cancellationToken)
+    {
+        if (checkpoint is null)
+        {
+            return Prune(weight, spec);
+        }
+        using (var saved = checkpoint.TryOpenTensors(name, cancellationToken))
+        {
+            if (saved is not null)
+            {
+                // The writer handed over a fresh tensor read for this call; the restored one replaces it.
+                weight.Dispose();
+                return saved.ReadTensor(name);
+            }
+        }
+        var pruned = Prune(weight, spec);
+        checkpoint.SaveTensors(name, new SafetensorsWriter().Add(name, pruned), cancellationToken);
+        return pruned;
     }
 
     /// <summary>Zeroes the lowest-|W| weights of one linear in place (any float dtype; scores in float32).</summary>

@@ -1,5 +1,6 @@
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Kernels.Codecs;
+using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
@@ -14,8 +15,10 @@ namespace Optimizer.Worker.Methods.Quantize.Rtn;
 /// <remarks>
 /// The writer orders tensors by element size, so a layer's int32 tensors come together and its float16 scales
 /// much later: only the scales (1/64 of the fp16 weight at g = 128) wait in memory between the two.
+/// Each quantized linear is saved to the job's checkpoint, and restored from it on a retry (see <see cref="RtnCheckpoint"/>).
 /// </remarks>
-internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<int, string> onQuantized)
+internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<int, string> onQuantized, JobCheckpoint? checkpoint,
+    CancellationToken cancellationToken)
 {
     private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
     private int _done;
@@ -39,8 +42,9 @@ internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<in
     {
         if (!_cache.TryGetValue(target.Prefix, out var cached))
         {
-            var weight = WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype);
-            cached = new Cached(GptqLinear.Quantize(weight, target.OutFeatures, target.InFeatures, spec));
+            cached = new Cached(RtnCheckpoint.QuantizeOrRestore(checkpoint, target, spec, () => GptqLinear.Quantize(
+                WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures, spec),
+                cancellationToken));
             _cache[target.Prefix] = cached;
             _done++;
             onQuantized(_done, target.WeightName);

@@ -36,7 +36,8 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/rtn";
-        var layers = new RtnLayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
+        var layers = new RtnLayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken),
+            context.Checkpoint, cancellationToken);
         foreach (var name in plan.Kept)
         {
             var entry = folder.GetEntry(name);

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using Optimizer.Api.Contracts.Jobs;
+using Optimizer.Api.Extensions;
+
+namespace Optimizer.Api.Jobs;
+
+/// <summary>Estimates a validated job (<see cref="JobEstimator"/>) from its input models' rows and configs.</summary>
+public sealed class JobPreflight(OptimizerDbContext db, IArtifactStore store, IOptions<OptimizerOptions> options)
+{
+    /// <summary>Problem <c>type</c> of a job refused because it cannot fit a worker's memory.</summary>
+    public const string TooLargeType = "urn:optimizer:problem:job-too-large";
+
+    public async Task<JobEstimate> EstimateAsync(string tenantId, CreateJobRequest request, ValidatedJob valid, CancellationToken cancellationToken)
+    {
+        var ids = (request.Models?.Select(m => m.ModelId!) ?? [request.ModelId!]).Where(id => id is not null).ToList();
+        var rows = await db.Models.AsNoTracking()
+            .Where(m => m.TenantId == tenantId && ids.Contains(m.Id))
+            .Select(m => new { m.Id, m.SizeBytes, m.ParameterCount })
+            .ToDictionaryAsync(m => m.Id, cancellationToken);
+        var shapes = new List<ModelShape>();
+        // In the request's order: the first model is the one whose widths drive the activations.
+        foreach (var id in ids.Where(rows.ContainsKey))
+        {
+            var row = rows[id];
+            shapes.Add(await ModelShape.ReadAsync(store, $"tenants/{tenantId}/models/{id}/", row.SizeBytes, row.ParameterCount, cancellationToken));
+        }
+        return JobEstimator.Estimate(valid.Method.Type, valid.Method.Method, valid.Method.Queue, valid.Options, valid.Evaluation,
+            shapes, options.Value.EffectiveWorkerMemoryBytes);
+    }
+
+    /// <summary>The 422 answer for a job that does not fit, naming both figures.</summary>
+    public static ProblemHttpResult TooLarge(JobEstimate estimate) => TypedResults.Problem(
+        detail: $"This job needs an estimated {Mib(estimate.PeakMemoryBytes)} MiB of memory at its peak; a worker has "
+            + $"{Mib(estimate.WorkerMemoryBytes)} MiB (Optimizer:WorkerMemoryBytes). Nothing was queued. Use a smaller model, fewer "
+            + "calibration samples or a shorter seq_len; POST /v1/jobs/estimate shows the figures.",
+        statusCode: StatusCodes.Status422UnprocessableEntity, title: "Job too large", type: TooLargeType);
+
+    private static long Mib(long bytes) => bytes / (1024 * 1024);
+}

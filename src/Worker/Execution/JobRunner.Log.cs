@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace Optimizer.Worker.Execution;
+
+public sealed partial class JobRunner
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} skipped: it is {Status}")]
+    private partial void LogSkipped(string jobId, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed with {Code}")]
+    private partial void LogFailed(Exception exception, string jobId, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not clean up {Location}")]
+    private partial void LogCleanupFailed(Exception exception, string location);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the final status of job {JobId}")]
+    private partial void LogFinishFailed(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: attempt {Attempt} lost its lease; another attempt owns the job")]
+    private partial void LogLeaseLost(string jobId, int attempt);
+}
