@@ -46,7 +46,8 @@ public static class WandaCalibrator
                 norms = torch.zeros(input.shape[1], ScalarType.Float32).DetachFromDisposeScope();
                 _norms[linear.Name] = norms;
             }
-            norms.add_(input.square().sum(0));
+            // 0L, not 0: a literal 0 binds to sum(ScalarType?) and sums everything.
+            norms.add_(input.square().sum(0L));
         }
 
         public void Update(CalibrationBlock block, IReadOnlyList<BlockLinear> stage)
