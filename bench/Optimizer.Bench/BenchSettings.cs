@@ -18,6 +18,27 @@ internal sealed record BenchSettings(string BaseUrl, string ApiKey, string Fixtu
             (long)(gigabytes * 1024 * 1024 * 1024), DispatchSamples: 5);
     }
 
+    /// <summary>
+    /// The fixture model folder and the npm corpora of this checkout, for in-process benchmarks: <c>OPTIMIZER_FIXTURE_DIR</c>
+    /// and <c>OPTIMIZER_CORPUS_DIR</c> when set, else <c>.optimizer/fixtures/&lt;newest&gt;</c> and <c>.optimizer/npm/node_modules</c>.
+    /// </summary>
+    public static (string FixtureDir, string CorpusDir) LocalPaths()
+    {
+        var root = FindRoot();
+        var fixtures = new DirectoryInfo(Path.Combine(root, ".optimizer", "fixtures"));
+        var fixture = Environment.GetEnvironmentVariable("OPTIMIZER_FIXTURE_DIR")
+            ?? (fixtures.Exists
+                ? fixtures.GetDirectories().Where(d => File.Exists(Path.Combine(d.FullName, "fixture.json")))
+                    .OrderByDescending(d => d.LastWriteTimeUtc).Select(d => d.FullName).FirstOrDefault()
+                : null);
+        var corpus = Environment.GetEnvironmentVariable("OPTIMIZER_CORPUS_DIR") ?? Path.Combine(root, ".optimizer", "npm", "node_modules");
+        if (fixture is null || !Directory.Exists(corpus))
+        {
+            throw new InvalidOperationException("No fixture model or corpus: run scripts/test once (it builds the fixture), or set OPTIMIZER_FIXTURE_DIR and OPTIMIZER_CORPUS_DIR.");
+        }
+        return (fixture, corpus);
+    }
+
     public HttpClient CreateClient()
     {
         var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(30) };

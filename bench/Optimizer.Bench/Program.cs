@@ -1,4 +1,12 @@
 using Optimizer.Bench;
+using Optimizer.Bench.Quantize;
+
+// `quantize`: the quantization quality table on the fixture model, in process (no service needed).
+if (args.Length > 0 && args[0] == "quantize")
+{
+    var paths = BenchSettings.LocalPaths();
+    return await QuantizeBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir);
+}
 
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload
 // throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width;
@@ -23,3 +31,4 @@ if (args.Length > 0 && args[0] == "load")
 await UploadBenchmark.RunAsync(api, settings);
 await DispatchBenchmark.RunAsync(api, fixture, settings);
 await RtnBenchmark.RunAsync(api, fixture);
+return 0;

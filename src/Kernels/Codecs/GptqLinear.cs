@@ -10,7 +10,7 @@ namespace Optimizer.Kernels.Codecs;
 /// <param name="QWeight">int32 <c>[in·bits/32, out]</c>: codes packed along the input dimension.</param>
 /// <param name="QZeros">int32 <c>[groups, out·bits/32]</c>: <c>zero − 1</c> packed along the output dimension.</param>
 /// <param name="Scales">float16 <c>[groups, out]</c>.</param>
-/// <param name="GIdx">int32 <c>[in]</c>: the group of each input channel (<c>i / group_size</c>; no act-order).</param>
+/// <param name="GIdx">int32 <c>[in]</c>: the group of each input channel (<c>i / group_size</c> without act-order).</param>
 public sealed record GptqLinear(
     int OutFeatures,
     int InFeatures,
@@ -50,6 +50,34 @@ public sealed record GptqLinear(
         var scales = new float[outFeatures * groups];
         var zeros = new int[outFeatures * groups];
         RtnQuantizer.Quantize(weight, outFeatures, inFeatures, spec, codes, scales, zeros);
+        var gIdx = new int[inFeatures];
+        for (var i = 0; i < inFeatures; i++)
+        {
+            gIdx[i] = i / groupSize;
+        }
+        return Pack(codes, scales, zeros, gIdx, outFeatures, inFeatures, spec);
+    }
+
+    /// <summary>
+    /// Packs codes <c>[out, in]</c>, scales and zeros <c>[out, groups]</c> (row-major, as <see cref="RtnQuantizer"/> lays
+    /// them out) and the group of each input channel (<paramref name="gIdx"/>, e.g. GPTQ's act-order groups).
+    /// </summary>
+    /// <remarks>Scales are stored as their float16 rounding, as GPTQ does.</remarks>
+    /// <exception cref="ArgumentException">A span is not the length the shape requires, or a g_idx entry is outside the groups.</exception>
+    public static GptqLinear Pack(ReadOnlySpan<byte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<int> zeros, int[] gIdx,
+        int outFeatures, int inFeatures, RtnSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(gIdx);
+        spec.Validate(inFeatures);
+        var groups = spec.GroupCount(inFeatures);
+        RtnQuantizer.CheckLength(codes.Length, (long)outFeatures * inFeatures, nameof(codes));
+        RtnQuantizer.CheckLength(scales.Length, (long)outFeatures * groups, nameof(scales));
+        RtnQuantizer.CheckLength(zeros.Length, (long)outFeatures * groups, nameof(zeros));
+        RtnQuantizer.CheckLength(gIdx.Length, inFeatures, nameof(gIdx));
+        if (gIdx.Any(g => (uint)g >= (uint)groups))
+        {
+            throw new ArgumentException($"g_idx entries must lie in [0, {groups}).", nameof(gIdx));
+        }
 
         // Transpose to the checkpoint's [in, out] / [groups, out] orientation.
         var codesT = new int[codes.Length];
@@ -75,12 +103,7 @@ public sealed record GptqLinear(
         GptqPacking.PackRows(codesT, inFeatures, outFeatures, spec.Bits, qweight);
         var qzeros = new int[groups * GptqPacking.PackedLength(outFeatures, spec.Bits)];
         GptqPacking.PackColumns(zerosT, groups, outFeatures, spec.Bits, qzeros);
-        var gIdx = new int[inFeatures];
-        for (var i = 0; i < inFeatures; i++)
-        {
-            gIdx[i] = i / groupSize;
-        }
-        return new GptqLinear(outFeatures, inFeatures, spec.Bits, spec.GroupSize, qweight, qzeros, scalesT, gIdx);
+        return new GptqLinear(outFeatures, inFeatures, spec.Bits, spec.GroupSize, qweight, qzeros, scalesT, (int[])gIdx.Clone());
     }
 
     /// <summary>Unpacked codes <c>[in, out]</c>.</summary>

@@ -1,4 +1,5 @@
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Quantize.Awq;
 using Optimizer.Worker.Methods.Quantize.Fp8;
 using Optimizer.Worker.Methods.Quantize.Gptq;
 using Optimizer.Worker.Modeling;
@@ -9,13 +10,14 @@ using TorchSharp;
 namespace Optimizer.Worker.Evaluation;
 
 /// <summary>
-/// Loads Llama-family checkpoints (dense, GPTQ-packed or FP8 with scales, dequantized on load) with TorchSharp and compares them
+/// Loads Llama-family checkpoints (dense, GPTQ- or AWQ-packed, or FP8 with scales, dequantized on load) with TorchSharp and compares them
 /// with modeling's <see cref="LanguageModelMetrics"/> (ALGORITHMS.md 5.2 perplexity, KL, top-1).
 /// </summary>
 public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
 {
     /// <summary>Readers of every packed format the worker writes, so outputs can be evaluated.</summary>
-    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } = [new GptqPackedWeightReader(), new Fp8PackedWeightReader()];
+    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } =
+        [new GptqPackedWeightReader(), new AwqPackedWeightReader(), new Fp8PackedWeightReader()];
 
     public Task<LanguageModelEvaluation> CompareAsync(LanguageModelComparisonRequest request, CancellationToken cancellationToken) =>
         Task.Run(() => Compare(request, cancellationToken), cancellationToken);

@@ -21,16 +21,23 @@ internal sealed class FixtureMeasurement : IDisposable
     public async Task<(PipelineResult Result, LanguageModelEvaluation Comparison, string OutputDir)> RunAsync(
         string type, string method, Func<PipelineContext, CancellationToken, Task<PipelineResult>> pipeline, CancellationToken ct)
     {
+        var (result, outputDir) = await RunOnlyAsync(type, method, pipeline, ct);
+        var heldOut = await File.ReadAllTextAsync(Path.Combine(TestEnvironment.FixtureDir, "heldout.txt"), ct);
+        var comparison = await new LlamaLanguageModelComparer().CompareAsync(
+            new LanguageModelComparisonRequest(outputDir, SourceDir, heldOut, 256, 4096), ct);
+        return (result, comparison, outputDir);
+    }
+
+    /// <summary>Runs <paramref name="pipeline"/> into a fresh output folder without measuring it.</summary>
+    public async Task<(PipelineResult Result, string OutputDir)> RunOnlyAsync(
+        string type, string method, Func<PipelineContext, CancellationToken, Task<PipelineResult>> pipeline, CancellationToken ct)
+    {
         var outputDir = Path.Combine(_work.Path, $"output-{++_runs}");
         Directory.CreateDirectory(outputDir);
         var context = new PipelineContext(new Job("t_test", type, method, "{}"),
             [new SourceModel(new Model("t_test", "fixture"), SourceDir)], _work.Path, outputDir, new RecordingProgress(),
             new NoModels(), NullLogger.Instance);
-        var result = await pipeline(context, ct);
-        var heldOut = await File.ReadAllTextAsync(Path.Combine(TestEnvironment.FixtureDir, "heldout.txt"), ct);
-        var comparison = await new LlamaLanguageModelComparer().CompareAsync(
-            new LanguageModelComparisonRequest(outputDir, SourceDir, heldOut, 256, 4096), ct);
-        return (result, comparison, outputDir);
+        return (await pipeline(context, ct), outputDir);
     }
 
     public void Dispose() => _work.Dispose();

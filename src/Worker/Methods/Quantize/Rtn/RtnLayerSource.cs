@@ -62,19 +62,9 @@ internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<in
         return linear;
     }
 
-    private static Tensor Int32Tensor(int[] values, long[] shape) => torch.tensor(values, shape, ScalarType.Int32);
+    private static Tensor Int32Tensor(int[] values, long[] shape) => PackedTensors.Int32(values, shape);
 
-    private static Tensor HalfTensor(Half[] values, long[] shape)
-    {
-        var floats = new float[values.Length];
-        for (var k = 0; k < values.Length; k++)
-        {
-            floats[k] = (float)values[k];
-        }
-        // Every value is a float16 already, so the conversion back is exact.
-        using var wide = torch.tensor(floats, shape, ScalarType.Float32);
-        return wide.to_type(ScalarType.Float16);
-    }
+    private static Tensor HalfTensor(Half[] values, long[] shape) => PackedTensors.Half(values, shape);
 
     [Flags]
     private enum Part

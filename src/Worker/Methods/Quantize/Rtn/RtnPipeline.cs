@@ -20,19 +20,8 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
         var source = context.Source;
         var spec = new RtnSpec(options.Bits, options.GroupSize, options.Symmetric);
         using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "RTN");
-        var plan = LinearPlan.For(folder, (outFeatures, inFeatures) => GptqLinear.Supports(outFeatures, inFeatures, spec));
-        if (plan.Targets.Count == 0)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidParams,
-                $"No decoder linear fits {options.Bits} bits with group size {options.GroupSize}; nothing to quantize.");
-        }
-        if (plan.Skipped.Count > 0)
-        {
-            await context.Progress.EventAsync("warning", "plan",
-                $"{plan.Skipped.Count} layer(s) kept unquantized: their shape does not fit the grid.", new { layers = plan.Skipped }, cancellationToken);
-        }
-        await context.Progress.EventAsync("info", "plan",
-            $"Quantizing {plan.Targets.Count} linear layers to {options.Bits} bits, group size {options.GroupSize}.", null, cancellationToken);
+        var plan = await QuantizedCheckpoint.PlanAsync(context, folder, (outFeatures, inFeatures) => GptqLinear.Supports(outFeatures, inFeatures, spec),
+            $"{options.Bits} bits with group size {options.GroupSize}", cancellationToken);
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/rtn";

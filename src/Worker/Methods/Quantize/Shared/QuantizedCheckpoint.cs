@@ -23,6 +23,28 @@ public static class QuantizedCheckpoint
         return folder;
     }
 
+    /// <summary>
+    /// The linears a quantizer replaces: fails the job when none fits (<paramref name="grid"/> says what does not fit),
+    /// warns about the ones kept unquantized, and announces the plan.
+    /// </summary>
+    public static async Task<LinearPlan> PlanAsync(PipelineContext context, ModelFolder folder, Func<int, int, bool> fits, string grid,
+        CancellationToken cancellationToken)
+    {
+        var plan = LinearPlan.For(folder, fits);
+        if (plan.Targets.Count == 0)
+        {
+            throw new JobFailedException(JobErrorCodes.InvalidParams, $"No decoder linear fits {grid}; nothing to quantize.");
+        }
+        if (plan.Skipped.Count > 0)
+        {
+            await context.Progress.EventAsync("warning", "plan",
+                $"{plan.Skipped.Count} layer(s) kept unquantized: their shape does not fit the grid.", new { layers = plan.Skipped }, cancellationToken);
+        }
+        await context.Progress.EventAsync("info", "plan",
+            $"Quantizing {plan.Targets.Count} linear layers to {grid}.", null, cancellationToken);
+        return plan;
+    }
+
     /// <summary>Writes the source's config.json with <paramref name="quantizationConfig"/> added.</summary>
     public static void WriteConfig(ModelFolder folder, string outputDir, JsonObject quantizationConfig) =>
         ModelFiles.WriteConfig(folder, outputDir, config => config["quantization_config"] = quantizationConfig);

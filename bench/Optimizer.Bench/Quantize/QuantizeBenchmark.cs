@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Models;
+using Optimizer.Worker.Evaluation;
+using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods;
+using Optimizer.Worker.Modeling;
+using Optimizer.Worker.Modeling.Corpora;
+
+namespace Optimizer.Bench.Quantize;
+
+/// <summary>
+/// Quantization quality on the fixture model, in process (no service): one table of method × bits → held-out
+/// perplexity, bits per weight of the quantized linears, artifact size, quantize time and peak memory, fp32 first,
+/// then a summary of the orderings issue 4 expects.
+/// </summary>
+internal static class QuantizeBenchmark
+{
+    /// <summary>Held-out tokens evaluated per row (32 windows of 256), enough to order the rows, cheap on 2 cores.</summary>
+    private const int EvaluatedTokens = 8192;
+
+    public static async Task<int> RunAsync(string fixtureDir, string corpusDir)
+    {
+        var sourceDir = Path.Combine(fixtureDir, "model");
+        var heldOut = await File.ReadAllTextAsync(Path.Combine(fixtureDir, "heldout.txt"));
+        var calibration = new CalibrationText(MobyDickCorpus.Load(corpusDir).TrainText);
+        var work = Path.Combine(Path.GetTempPath(), "optimizer-bench-quantize-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(work);
+        var linears = DecoderLinears(sourceDir);
+        try
+        {
+            Console.WriteLine($"## Quantization on the fixture model ({linears.Elements:N0} decoder-linear weights; first {EvaluatedTokens:N0} held-out Moby-Dick tokens, " +
+                $"seq_len 256; group size 128; calibration: {QuantizeRows.CalibrationSamples} windows of the built-in chapters) — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+            Console.WriteLine("| method | bits | perplexity | Δ vs fp32 | bits/weight | artifact MB | quantize s | peak mem Δ MB |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            var fp32 = await PerplexityAsync(sourceDir, heldOut);
+            Console.WriteLine($"| fp32 | 32 | {fp32:F2} | — | 32.00 | {ArtifactBytes(sourceDir) / 1048576.0:F1} | — | — |");
+            var results = new List<(QuantizeRow Row, double Perplexity)>();
+            for (var index = 0; index < QuantizeRows.All.Length; index++)
+            {
+                var row = QuantizeRows.All[index];
+                var outputDir = Path.Combine(work, $"row-{index}");
+                Directory.CreateDirectory(outputDir);
+                var context = new PipelineContext(new Job("t_bench", "quantize", row.Method, "{}"),
+                    [new SourceModel(new Model("t_bench", "fixture"), sourceDir)], work, outputDir, new SilentProgress(),
+                    new NoModels(), NullLogger.Instance);
+                GC.Collect();
+                using var memory = PeakMemory.Start();
+                var clock = Stopwatch.StartNew();
+                await row.Run(context, calibration, CancellationToken.None);
+                clock.Stop();
+                var peak = memory.PeakDeltaBytes;
+                var perplexity = await PerplexityAsync(outputDir, heldOut);
+                results.Add((row, perplexity));
+                Console.WriteLine($"| {row.Method} | {row.Bits} | {perplexity:F2} | {(perplexity / fp32 - 1) * 100:+0.00;-0.00} % | " +
+                    $"{BitsPerWeight(outputDir, linears):F2} | {ArtifactBytes(outputDir) / 1048576.0:F1} | {clock.Elapsed.TotalSeconds:F1} | {peak / 1048576.0:F0} |");
+                Directory.Delete(outputDir, recursive: true);
+            }
+            Console.WriteLine();
+            return QuantizeSummary.Print(fp32, results.Select(r => (r.Row.Method, r.Row.Bits, r.Perplexity)).ToList()) ? 0 : 1;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task<double> PerplexityAsync(string modelDir, string text)
+    {
+        var evaluation = await new LlamaLanguageModelComparer().CompareAsync(
+            new LanguageModelComparisonRequest(modelDir, null, text, 256, EvaluatedTokens), CancellationToken.None);
+        return evaluation.CandidatePerplexity;
+    }
+
+    private static long ArtifactBytes(string dir) =>
+        Directory.GetFiles(dir, "*.safetensors").Sum(f => new FileInfo(f).Length);
+
+    /// <summary>The decoder linears of the source (what the quantizers replace): their tensor prefixes and weight count.</summary>
+    private static (HashSet<string> Prefixes, long Elements) DecoderLinears(string sourceDir)
+    {
+        using var folder = ModelFolder.Open(sourceDir);
+        var names = folder.TensorNames.Where(n => ModelFiles.IsDecoderLinear(n, folder.GetEntry(n))).ToList();
+        return (names.Select(n => n[..^".weight".Length]).ToHashSet(StringComparer.Ordinal), names.Sum(n => folder.GetEntry(n).ElementCount));
+    }
+
+    /// <summary>Bits stored for the decoder linears (codes, scales, zeros, g_idx; or the dense weight) per original weight.</summary>
+    private static double BitsPerWeight(string outputDir, (HashSet<string> Prefixes, long Elements) linears)
+    {
+        using var folder = ModelFolder.Open(outputDir);
+        var bytes = folder.TensorNames
+            .Where(n => n.LastIndexOf('.') is var dot and > 0 && linears.Prefixes.Contains(n[..dot]) && !n.EndsWith(".bias", StringComparison.Ordinal))
+            .Sum(n => folder.GetEntry(n).ByteLength);
+        return 8.0 * bytes / linears.Elements;
+    }
+
+    private sealed class CalibrationText(string text) : IDatasetText
+    {
+        public Task<string> LoadAsync(string tenantId, string datasetId, CancellationToken cancellationToken) => Task.FromResult(text);
+    }
+
+    private sealed class NoModels : IModelFetcher
+    {
+        public Task<SourceModel> FetchAsync(string modelId, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("not used");
+    }
+
+    private sealed class SilentProgress : IProgressReporter
+    {
+        public Task ReportAsync(string stage, double fraction, string? message, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task EventAsync(string level, string stage, string message, object? data, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
