@@ -20,6 +20,7 @@ public sealed class PruneOptionsTests
         Assert.Equal(0.5, options.Sparsity);
         Assert.Equal("unstructured", options.Pattern);
         Assert.Equal("uniform", options.Allocation);
+        Assert.Equal(0.3, options.Epsilon);
         Assert.Equal(0.5, options.TargetSparsity);
     }
 
@@ -52,7 +53,8 @@ public sealed class PruneOptionsTests
     [InlineData("""{"pattern":"structured"}""", "params.pattern")]
     [InlineData("""{"sparsity":0.995}""", "params.sparsity")]
     [InlineData("""{"sparsity":-0.1}""", "params.sparsity")]
-    [InlineData("""{"allocation":"farms"}""", "params.allocation")]
+    [InlineData("""{"allocation":"farms","pattern":"2:4"}""", "params.allocation")]
+    [InlineData("""{"epsilon":1.0}""", "params.epsilon")]
     [InlineData("""{"allocation":"owl"}""", "params.allocation")]
     public void Bind_ReportsTheField_WhenPruneParamsAreInvalid(string json, string field)
     {
@@ -64,10 +66,22 @@ public sealed class PruneOptionsTests
         }
     }
 
-    [Fact]
-    public void Bind_SaysFarmsComesLater_WhenAllocationIsFarms()
+    [Theory]
+    [InlineData("magnitude")]
+    [InlineData("wanda")]
+    public void Bind_AcceptsFarmsWithEpsilon_ForUnstructuredPatterns(string method)
     {
-        var result = Bind("magnitude", """{"allocation":"farms"}""");
-        Assert.Contains("later", string.Join(" ", result.Errors["params.allocation"]));
+        var result = Bind(method, """{"allocation":"farms","sparsity":0.7,"epsilon":0.2}""");
+
+        Assert.True(result.IsValid, string.Join("; ", result.Errors.SelectMany(e => e.Value)));
+        var options = Assert.IsAssignableFrom<PruneOptions>(result.Options);
+        Assert.Equal(("farms", 0.7, 0.2), (options.Allocation, options.Sparsity, options.Epsilon));
+    }
+
+    [Fact]
+    public void Bind_ExplainsThatNmFixesTheSparsity_WhenFarmsIsAskedWithNm()
+    {
+        var result = Bind("magnitude", """{"allocation":"farms","pattern":"2:4"}""");
+        Assert.Contains("N:M", string.Join(" ", result.Errors["params.allocation"]));
     }
 }

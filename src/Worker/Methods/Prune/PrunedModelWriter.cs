@@ -46,12 +46,23 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
         await Task.Run(() => writer.Save(Path.Combine(context.OutputDir, ModelFolder.SingleFileName)), cancellationToken);
 
         var achieved = _elements == 0 ? 0 : (double)_zeros / _elements;
-        ModelFiles.WriteConfig(folder, context.OutputDir, config => config["pruning_config"] = new JsonObject
+        var allocation = plan.LayerSparsity is null ? PruneOptions.UniformAllocation : PruneOptions.FarmsAllocation;
+        ModelFiles.WriteConfig(folder, context.OutputDir, config =>
         {
-            ["method"] = method,
-            ["pattern"] = spec.Pattern,
-            ["target_sparsity"] = spec.Target,
-            ["sparsity"] = achieved,
+            var pruning = new JsonObject
+            {
+                ["method"] = method,
+                ["pattern"] = spec.Pattern,
+                ["allocation"] = allocation,
+                ["target_sparsity"] = spec.Target,
+                ["sparsity"] = achieved,
+            };
+            if (plan.LayerSparsity is { } layers)
+            {
+                pruning["layer_sparsity"] = ToJson(layers);
+                pruning["layer_alpha"] = ToJson(plan.LayerAlpha ?? new Dictionary<string, double>());
+            }
+            config["pruning_config"] = pruning;
         });
         ModelFiles.CopySideFiles(context.Source.LocalDir, context.OutputDir);
         await context.Progress.ReportAsync("prune", 0.9, "Written", cancellationToken);
@@ -63,12 +74,14 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
             folder.Config.Architectures.FirstOrDefault() ?? source.Model.Architecture,
             folder.TensorNames.Sum(n => folder.GetEntry(n).ElementCount),
             string.IsNullOrEmpty(source.Model.Dtype) ? folder.Config.TorchDtype ?? "float16" : source.Model.Dtype,
-            Sparsity: achieved);
+            Sparsity: achieved,
+            SparsityPattern: spec.Pattern);
         return PipelineResult.ForModel(info, new Dictionary<string, object?>
         {
             ["sparsity"] = achieved,
             ["target_sparsity"] = spec.Target,
             ["pattern"] = spec.Pattern,
+            ["allocation"] = allocation,
             ["pruned_layers"] = plan.Targets.Count,
             ["skipped_layers"] = plan.Skipped.Count,
         });
@@ -88,7 +101,17 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
         }
         await context.Progress.EventAsync("info", "plan",
             $"Pruning {plan.Targets.Count} linear layers with {method}, pattern {spec.Pattern}, target sparsity {spec.Target:0.###}.", null, cancellationToken);
+        if (plan.LayerSparsity is { } layers)
+        {
+            await context.Progress.EventAsync("info", "allocate",
+                $"FARMS allocation: per-layer sparsity {layers.Values.Min():0.###}..{layers.Values.Max():0.###} (parameter-weighted mean {spec.Target:0.###}).",
+                new { layer_sparsity = layers, layer_alpha = plan.LayerAlpha }, cancellationToken);
+        }
     }
+
+    private static JsonObject ToJson(IReadOnlyDictionary<string, double> values) =>
+        new(values.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(double.IsFinite(p.Value) ? Math.Round(p.Value, 6) : (double?)null))));
 
     private void Count(Tensor pruned)
     {

@@ -18,9 +18,10 @@ public sealed class MagnitudePipeline : IJobPipeline<MagnitudeOptions>
     {
         var spec = PruneSpec.From(options);
         using var folder = ModelFiles.OpenSource(context.Source.LocalDir);
-        var writer = new PrunedModelWriter(context, folder, PrunePlan.For(folder, spec), spec, "magnitude");
+        var plan = await Task.Run(() => PrunePlan.For(folder, spec, options, cancellationToken), cancellationToken);
+        var writer = new PrunedModelWriter(context, folder, plan, spec, "magnitude");
         await writer.AnnounceAsync(cancellationToken);
-        return await writer.WriteAsync((_, weight) => Prune(weight, spec), 0.05, cancellationToken);
+        return await writer.WriteAsync((name, weight) => Prune(weight, plan.SpecFor(name, spec)), 0.05, cancellationToken);
     }
 
     /// <summary>Zeroes the lowest-|W| weights of one linear in place (any float dtype; scores in float32).</summary>

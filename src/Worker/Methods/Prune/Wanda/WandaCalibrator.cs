@@ -17,11 +17,10 @@ public static class WandaCalibrator
 
     /// <param name="model">Pruned in place.</param>
     /// <param name="windows">Token ids [samples, T].</param>
-    /// <param name="spec">Pattern and sparsity.</param>
-    /// <param name="isTarget">Whether a weight (Hugging Face name) is pruned.</param>
+    /// <param name="specFor">Pattern and sparsity of a weight (Hugging Face name); null when it is not pruned.</param>
     /// <param name="onLayer">Called after each block with its index.</param>
     /// <param name="cancellationToken">Checked between blocks.</param>
-    public static void Prune(LlamaForCausalLM model, Tensor windows, PruneSpec spec, Func<string, bool> isTarget,
+    public static void Prune(LlamaForCausalLM model, Tensor windows, Func<string, PruneSpec?> specFor,
         Action<int> onLayer, CancellationToken cancellationToken)
     {
         using var noGrad = torch.no_grad();
@@ -39,7 +38,7 @@ public static class WandaCalibrator
             var norms = SquaredInputNorms(layer, hidden, cos, sin);
             foreach (var (name, linear) in Linears(layer))
             {
-                if (isTarget($"model.layers.{index}.{name}.weight"))
+                if (specFor($"model.layers.{index}.{name}.weight") is { } spec)
                 {
                     PruneLinear(linear.weight!, norms[name], spec);
                 }
