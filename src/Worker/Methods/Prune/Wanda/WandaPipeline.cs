@@ -39,15 +39,7 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
                 .GetAwaiter().GetResult(), cancellationToken), cancellationToken);
 
         // The pruned float32 weights hold the mask; applying it to the stored tensor keeps the source dtype exactly.
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        return await writer.WriteAsync((name, weight) =>
-        {
-            using (torch.NewDisposeScope())
-            {
-                weight.masked_fill_(parameters[name].eq(0), 0);
-            }
-            return weight;
-        }, 0.85, cancellationToken);
+        return await writer.WriteAsync(PrunedWeights.MaskFrom(model), 0.85, cancellationToken);
     }
 
     private static LlamaForCausalLM LoadModel(ModelFolder folder)
