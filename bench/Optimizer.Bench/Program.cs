@@ -1,4 +1,12 @@
 using Optimizer.Bench;
+using Optimizer.Bench.Prune;
+
+if (args.Length > 0 && args[0] == "prune")
+{
+    // In-process quality benchmark of the prune methods on the fixture (no service).
+    await PruneBenchmark.RunAsync(PruneBenchSettings.Load(BenchSettings.FindRoot(), args), CancellationToken.None);
+    return;
+}
 
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload
 // throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width.

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Optimizer.Domain.Methods.Prune;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Prune.Compact;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,8 +9,9 @@ using static TorchSharp.torch;
 namespace Optimizer.Worker.Methods.Prune;
 
 /// <summary>
-/// Writes a pruned model in the source's Hugging Face layout (dense, with zeros, in the source dtype) and builds the
-/// job result. Tensors stream one at a time: the prune callback gets each target in its stored dtype.
+/// Writes a pruned model in the source's Hugging Face layout (dense, with zeros, in the source dtype), for N:M also (or
+/// only) in the compact layout (<see cref="NmCompactCodec"/>), and builds the job result. Tensors stream one at a time:
+/// the prune callback gets each target in its stored dtype.
 /// </summary>
 internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder folder, PrunePlan plan, PruneSpec spec, string method)
 {
@@ -24,6 +26,7 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
     {
         var writer = new SafetensorsWriter();
         writer.Metadata["pruned_by"] = "optimizer/" + method;
+        var compact = spec.WritesCompact ? new NmCompactTensors(spec.N, spec.M) : null;
         foreach (var name in folder.TensorNames)
         {
             var entry = folder.GetEntry(name);
@@ -32,7 +35,7 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
                 writer.Add(name, entry.Dtype, entry.Shape, () => folder.ReadTensor(name));
                 continue;
             }
-            writer.Add(name, entry.Dtype, entry.Shape, () =>
+            Tensor PruneTarget()
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var pruned = prune(name, folder.ReadTensor(name));
@@ -41,7 +44,17 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
                 context.Progress.ReportAsync("prune", progressStart + (0.9 - progressStart) * _done / plan.Targets.Count, name, cancellationToken)
                     .GetAwaiter().GetResult();
                 return pruned;
-            });
+            }
+            if (spec.WritesDense)
+            {
+                writer.Add(name, entry.Dtype, entry.Shape, () =>
+                {
+                    var pruned = PruneTarget();
+                    compact?.Capture(name, pruned);
+                    return pruned;
+                });
+            }
+            compact?.Register(writer, name, entry, PruneTarget);
         }
         await Task.Run(() => writer.Save(Path.Combine(context.OutputDir, ModelFolder.SingleFileName)), cancellationToken);
 
@@ -54,6 +67,7 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
                 ["method"] = method,
                 ["pattern"] = spec.Pattern,
                 ["allocation"] = allocation,
+                ["layout"] = spec.WritesCompact ? spec.Layout : PruneOptions.DenseLayout,
                 ["target_sparsity"] = spec.Target,
                 ["sparsity"] = achieved,
             };
