@@ -14,6 +14,7 @@ public sealed class PruneOptionsTests
     [Theory]
     [InlineData("magnitude")]
     [InlineData("wanda")]
+    [InlineData("sparsegpt")]
     public void Bind_FillsSharedDefaults_ForEveryPruneMethod(string method)
     {
         var options = Assert.IsAssignableFrom<PruneOptions>(Bind(method, "{}").Options);
@@ -21,6 +22,7 @@ public sealed class PruneOptionsTests
         Assert.Equal("unstructured", options.Pattern);
         Assert.Equal("uniform", options.Allocation);
         Assert.Equal(0.3, options.Epsilon);
+        Assert.Equal("both", options.Layout);
         Assert.Equal(0.5, options.TargetSparsity);
     }
 
@@ -55,10 +57,12 @@ public sealed class PruneOptionsTests
     [InlineData("""{"sparsity":-0.1}""", "params.sparsity")]
     [InlineData("""{"allocation":"farms","pattern":"2:4"}""", "params.allocation")]
     [InlineData("""{"epsilon":1.0}""", "params.epsilon")]
+    [InlineData("""{"layout":"sparse"}""", "params.layout")]
+    [InlineData("""{"layout":"compact"}""", "params.layout")]
     [InlineData("""{"allocation":"owl"}""", "params.allocation")]
     public void Bind_ReportsTheField_WhenPruneParamsAreInvalid(string json, string field)
     {
-        foreach (var method in new[] { "magnitude", "wanda" })
+        foreach (var method in new[] { "magnitude", "wanda", "sparsegpt" })
         {
             var result = Bind(method, json);
             Assert.False(result.IsValid);

@@ -1,9 +1,7 @@
 using Optimizer.Domain.Methods.Prune.Wanda;
+using Optimizer.Worker.Calibration;
 using Optimizer.Worker.Execution;
-using Optimizer.Worker.Hosting;
 using Optimizer.Worker.Modeling;
-using Optimizer.Worker.Modeling.Architectures.Llama;
-using Optimizer.Worker.Modeling.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,11 +23,10 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
         var writer = new PrunedModelWriter(context, folder, plan, spec, "wanda");
         await writer.AnnounceAsync(cancellationToken);
 
-        var text = await datasets.LoadAsync(context.Job.TenantId,
-            context.Job.CalibrationDatasetId ?? BuiltinDatasetSeeder.CalibrationId, cancellationToken);
-        using var model = LoadModel(folder);
-        using var windows = await Task.Run(() => Windows(context.Source.LocalDir, text, options, model.Config.MaxPositionEmbeddings),
-            cancellationToken);
+        var text = await CalibrationData.LoadTextAsync(datasets, context, cancellationToken);
+        using var model = CalibrationData.LoadModel(folder, "Wanda");
+        using var windows = await Task.Run(() => CalibrationData.Windows(context.Source.LocalDir, text, options.CalibrationSamples,
+            options.SeqLen, model.Config.MaxPositionEmbeddings, "Wanda"), cancellationToken);
         await context.Progress.EventAsync("info", "calibrate",
             $"Calibrating on {windows.shape[0]} windows of {windows.shape[1]} tokens.", null, cancellationToken);
 
@@ -40,39 +37,5 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
 
         // The pruned float32 weights hold the mask; applying it to the stored tensor keeps the source dtype exactly.
         return await writer.WriteAsync(PrunedWeights.MaskFrom(model), 0.85, cancellationToken);
-    }
-
-    private static LlamaForCausalLM LoadModel(ModelFolder folder)
-    {
-        try
-        {
-            return LlamaForCausalLM.FromFolder(folder);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or NotSupportedException or InvalidOperationException)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidModel, $"Wanda needs a Llama-family causal LM: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Up to <c>calibration_samples</c> windows of <c>seq_len</c> tokens, evenly spaced over the text.</summary>
-    private static Tensor Windows(string modelDir, string text, WandaOptions options, int maxPositions)
-    {
-        var tokens = TokenizerLoader.Load(modelDir).EncodeToIds(text);
-        var length = Math.Min(Math.Min(options.SeqLen, maxPositions), tokens.Count);
-        if (length < 16)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidDataset, $"The calibration text has {tokens.Count} tokens; Wanda needs at least 16.");
-        }
-        var count = Math.Min(options.CalibrationSamples, tokens.Count / length);
-        var ids = new long[count * length];
-        for (var i = 0; i < count; i++)
-        {
-            var start = count == 1 ? 0 : (long)i * (tokens.Count - length) / (count - 1);
-            for (var t = 0; t < length; t++)
-            {
-                ids[i * length + t] = tokens[(int)start + t];
-            }
-        }
-        return torch.tensor(ids, [count, length], ScalarType.Int64);
     }
 }
