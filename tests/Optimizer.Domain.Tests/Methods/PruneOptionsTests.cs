@@ -2,6 +2,7 @@ using System.Text.Json;
 using Optimizer.Domain.Methods;
 using Optimizer.Domain.Methods.Prune;
 using Optimizer.Domain.Methods.Prune.Magnitude;
+using Optimizer.Domain.Methods.Prune.Monarch;
 using Optimizer.Domain.Methods.Prune.Wanda;
 
 namespace Optimizer.Domain.Tests.Methods;
@@ -87,5 +88,28 @@ public sealed class PruneOptionsTests
     {
         var result = Bind("magnitude", """{"allocation":"farms","pattern":"2:4"}""");
         Assert.Contains("N:M", string.Join(" ", result.Errors["params.allocation"]));
+    }
+
+    [Fact]
+    public void Bind_ReadsMonarchTargetsAndBlocks()
+    {
+        var options = Assert.IsType<MonarchOptions>(Bind("monarch", """{"nblocks":8,"targets":["self_attn.o_proj","mlp.down_proj"]}""").Options);
+
+        Assert.Equal(8, options.Nblocks);
+        Assert.Equal(["self_attn.o_proj", "mlp.down_proj"], options.Targets);
+        Assert.Equal(["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"], new MonarchOptions().Targets);
+    }
+
+    [Theory]
+    [InlineData("""{"targets":["mlp.fc1"]}""", "params.targets")]
+    [InlineData("""{"targets":[]}""", "params.targets")]
+    [InlineData("""{"targets":["mlp.up_proj","mlp.up_proj"]}""", "params.targets")]
+    [InlineData("""{"nblocks":1}""", "params.nblocks")]
+    public void Bind_ReportsTheField_WhenMonarchParamsAreInvalid(string json, string field)
+    {
+        var result = Bind("monarch", json);
+
+        Assert.False(result.IsValid);
+        Assert.Contains(field, result.Errors.Keys);
     }
 }
