@@ -52,7 +52,8 @@ internal sealed record BenchSettings(string BaseUrl, string ApiKey, string Fixtu
                 .ToDictionary(p => p[0].Trim(), p => p[1].Trim().Trim('"', '\''))
             : [];
 
-    private static string FindRoot()
+    /// <summary>The repository root (the folder holding Optimizer.sln), searched upwards from the current directory.</summary>
+    public static string FindRoot()
     {
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {

@@ -1,4 +1,5 @@
 using Optimizer.Bench;
+using Optimizer.Bench.Prune;
 using Optimizer.Bench.Quantize;
 
 // `quantize`: the quantization quality table on the fixture model, in process (no service needed).
@@ -6,6 +7,13 @@ if (args.Length > 0 && args[0] == "quantize")
 {
     var paths = BenchSettings.LocalPaths();
     return await QuantizeBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir);
+}
+
+// `prune`: the prune quality table on the fixture model, in process (no service needed).
+if (args.Length > 0 && args[0] == "prune")
+{
+    await PruneBenchmark.RunAsync(PruneBenchSettings.Load(BenchSettings.FindRoot(), args), CancellationToken.None);
+    return 0;
 }
 
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload

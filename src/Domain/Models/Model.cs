@@ -30,7 +30,10 @@ public sealed class Model
     public string Dtype { get; set; } = "";
     public long SizeBytes { get; private set; }
     public QuantizationInfo? Quantization { get; set; }
+    /// <summary>Achieved fraction of zero weights over the pruned layers (null when the model was not pruned).</summary>
     public double? Sparsity { get; set; }
+    /// <summary>How the zeros are laid out: <c>unstructured</c>, <c>N:M</c> (e.g. <c>2:4</c>) or <c>monarch</c>; null when not pruned.</summary>
+    public string? SparsityPattern { get; set; }
     /// <summary>The job that produced this model, if any.</summary>
     public string? ParentJobId { get; set; }
     public List<string> SourceModelIds { get; set; } = [];

@@ -1,4 +1,5 @@
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Prune.Compact;
 using Optimizer.Worker.Methods.Quantize.Awq;
 using Optimizer.Worker.Methods.Quantize.Fp8;
 using Optimizer.Worker.Methods.Quantize.Gptq;
@@ -17,7 +18,7 @@ public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
 {
     /// <summary>Readers of every packed format the worker writes, so outputs can be evaluated.</summary>
     public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } =
-        [new GptqPackedWeightReader(), new AwqPackedWeightReader(), new Fp8PackedWeightReader()];
+        [new GptqPackedWeightReader(), new AwqPackedWeightReader(), new Fp8PackedWeightReader(), new NmCompactPackedWeightReader()];
 
     public Task<LanguageModelEvaluation> CompareAsync(LanguageModelComparisonRequest request, CancellationToken cancellationToken) =>
         Task.Run(() => Compare(request, cancellationToken), cancellationToken);

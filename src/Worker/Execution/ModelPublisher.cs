@@ -19,6 +19,7 @@ public static class ModelPublisher
         model.Dtype = info.Dtype;
         model.Quantization = info.Quantization;
         model.Sparsity = info.Sparsity;
+        model.SparsityPattern = info.SparsityPattern;
         model.ParentJobId = job.Id;
         model.SourceModelIds = [.. sourceModelIds];
         var files = Directory.GetFiles(outputDir, "*", SearchOption.AllDirectories)

@@ -22,4 +22,5 @@ public sealed record OutputModelInfo(
     long ParameterCount,
     string Dtype,
     QuantizationInfo? Quantization = null,
-    double? Sparsity = null);
+    double? Sparsity = null,
+    string? SparsityPattern = null);

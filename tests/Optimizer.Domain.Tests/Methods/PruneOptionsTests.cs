@@ -2,6 +2,7 @@ using System.Text.Json;
 using Optimizer.Domain.Methods;
 using Optimizer.Domain.Methods.Prune;
 using Optimizer.Domain.Methods.Prune.Magnitude;
+using Optimizer.Domain.Methods.Prune.Monarch;
 using Optimizer.Domain.Methods.Prune.Wanda;
 
 namespace Optimizer.Domain.Tests.Methods;
@@ -14,12 +15,15 @@ public sealed class PruneOptionsTests
     [Theory]
     [InlineData("magnitude")]
     [InlineData("wanda")]
+    [InlineData("sparsegpt")]
     public void Bind_FillsSharedDefaults_ForEveryPruneMethod(string method)
     {
         var options = Assert.IsAssignableFrom<PruneOptions>(Bind(method, "{}").Options);
         Assert.Equal(0.5, options.Sparsity);
         Assert.Equal("unstructured", options.Pattern);
         Assert.Equal("uniform", options.Allocation);
+        Assert.Equal(0.3, options.Epsilon);
+        Assert.Equal("both", options.Layout);
         Assert.Equal(0.5, options.TargetSparsity);
     }
 
@@ -52,11 +56,14 @@ public sealed class PruneOptionsTests
     [InlineData("""{"pattern":"structured"}""", "params.pattern")]
     [InlineData("""{"sparsity":0.995}""", "params.sparsity")]
     [InlineData("""{"sparsity":-0.1}""", "params.sparsity")]
-    [InlineData("""{"allocation":"farms"}""", "params.allocation")]
+    [InlineData("""{"allocation":"farms","pattern":"2:4"}""", "params.allocation")]
+    [InlineData("""{"epsilon":1.0}""", "params.epsilon")]
+    [InlineData("""{"layout":"sparse"}""", "params.layout")]
+    [InlineData("""{"layout":"compact"}""", "params.layout")]
     [InlineData("""{"allocation":"owl"}""", "params.allocation")]
     public void Bind_ReportsTheField_WhenPruneParamsAreInvalid(string json, string field)
     {
-        foreach (var method in new[] { "magnitude", "wanda" })
+        foreach (var method in new[] { "magnitude", "wanda", "sparsegpt" })
         {
             var result = Bind(method, json);
             Assert.False(result.IsValid);
@@ -64,10 +71,45 @@ public sealed class PruneOptionsTests
         }
     }
 
-    [Fact]
-    public void Bind_SaysFarmsComesLater_WhenAllocationIsFarms()
+    [Theory]
+    [InlineData("magnitude")]
+    [InlineData("wanda")]
+    public void Bind_AcceptsFarmsWithEpsilon_ForUnstructuredPatterns(string method)
     {
-        var result = Bind("magnitude", """{"allocation":"farms"}""");
-        Assert.Contains("later", string.Join(" ", result.Errors["params.allocation"]));
+        var result = Bind(method, """{"allocation":"farms","sparsity":0.7,"epsilon":0.2}""");
+
+        Assert.True(result.IsValid, string.Join("; ", result.Errors.SelectMany(e => e.Value)));
+        var options = Assert.IsAssignableFrom<PruneOptions>(result.Options);
+        Assert.Equal(("farms", 0.7, 0.2), (options.Allocation, options.Sparsity, options.Epsilon));
+    }
+
+    [Fact]
+    public void Bind_ExplainsThatNmFixesTheSparsity_WhenFarmsIsAskedWithNm()
+    {
+        var result = Bind("magnitude", """{"allocation":"farms","pattern":"2:4"}""");
+        Assert.Contains("N:M", string.Join(" ", result.Errors["params.allocation"]));
+    }
+
+    [Fact]
+    public void Bind_ReadsMonarchTargetsAndBlocks()
+    {
+        var options = Assert.IsType<MonarchOptions>(Bind("monarch", """{"nblocks":8,"targets":["self_attn.o_proj","mlp.down_proj"]}""").Options);
+
+        Assert.Equal(8, options.Nblocks);
+        Assert.Equal(["self_attn.o_proj", "mlp.down_proj"], options.Targets);
+        Assert.Equal(["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"], new MonarchOptions().Targets);
+    }
+
+    [Theory]
+    [InlineData("""{"targets":["mlp.fc1"]}""", "params.targets")]
+    [InlineData("""{"targets":[]}""", "params.targets")]
+    [InlineData("""{"targets":["mlp.up_proj","mlp.up_proj"]}""", "params.targets")]
+    [InlineData("""{"nblocks":1}""", "params.nblocks")]
+    public void Bind_ReportsTheField_WhenMonarchParamsAreInvalid(string json, string field)
+    {
+        var result = Bind("monarch", json);
+
+        Assert.False(result.IsValid);
+        Assert.Contains(field, result.Errors.Keys);
     }
 }

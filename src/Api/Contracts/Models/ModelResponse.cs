@@ -14,6 +14,7 @@ public sealed record ModelResponse(
     IReadOnlyList<ModelFileResponse> Files,
     QuantizationResponse? Quantization,
     double? Sparsity,
+    string? SparsityPattern,
     ModelParentResponse? Parent,
     DateTimeOffset CreatedAt)
 {
@@ -28,6 +29,7 @@ public sealed record ModelResponse(
         [.. model.Files.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new ModelFileResponse(f.Name, f.SizeBytes, f.Sha256))],
         model.Quantization is { } q ? new QuantizationResponse(q.Method, q.Bits, q.GroupSize, q.Format) : null,
         model.Sparsity,
+        model.SparsityPattern,
         model.ParentJobId is null ? null : new ModelParentResponse(model.ParentJobId, model.SourceModelIds),
         model.CreatedAt);
 }

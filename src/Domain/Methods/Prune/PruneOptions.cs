@@ -18,6 +18,9 @@ public abstract record PruneOptions : IValidatableObject
     public const string Unstructured = "unstructured";
     public const string UniformAllocation = "uniform";
     public const string FarmsAllocation = "farms";
+    public const string DenseLayout = "dense";
+    public const string CompactLayout = "compact";
+    public const string BothLayouts = "both";
 
     [Description("Fraction of each pruned linear's weights set to zero (0-0.99). Ignored for N:M patterns, whose sparsity is 1 - N/M.")]
     [Range(0.0, 0.99)]
@@ -26,8 +29,15 @@ public abstract record PruneOptions : IValidatableObject
     [Description("\"unstructured\", or \"N:M\" (e.g. \"2:4\", \"4:8\"): keep at most N non-zeros in every M consecutive input weights of a row.")]
     public string Pattern { get; init; } = Unstructured;
 
-    [Description("How the target sparsity is spread over layers: \"uniform\" (same sparsity everywhere). \"farms\" comes later.")]
+    [Description("How the target sparsity is spread over layers: \"uniform\" (same sparsity everywhere) or \"farms\" (per-layer sparsity from each layer's heavy-tail ESD alpha, FARMS + AlphaPruning; unstructured patterns only).")]
     public string Allocation { get; init; } = UniformAllocation;
+
+    [Description("FARMS only: per-layer sparsities span target x [1 - epsilon, 1 + epsilon] before rescaling to the target (AlphaPruning's epsilon).")]
+    [Range(0.0, 0.99)]
+    public double Epsilon { get; init; } = 0.3;
+
+    [Description("N:M patterns: \"both\" writes the dense weights with zeros (Hugging Face layout) and the compact layout beside them (values + packed in-group indices, docs/formats/n-m-sparse.md); \"dense\" or \"compact\" writes only one. Unstructured outputs are always dense.")]
+    public string Layout { get; init; } = BothLayouts;
 
     /// <summary>The sparsity the pattern produces: <see cref="Sparsity"/>, or 1 − N/M for N:M.</summary>
     public double TargetSparsity => TryParseNm(Pattern, out var n, out var m) ? 1.0 - (double)n / m : Sparsity;
@@ -57,13 +67,23 @@ public abstract record PruneOptions : IValidatableObject
             yield return new ValidationResult(
                 "pattern must be \"unstructured\" or \"N:M\" with integers 1 <= N < M <= 64 (e.g. \"2:4\").", [nameof(Pattern)]);
         }
-        if (Allocation == FarmsAllocation)
+        if (Layout is not (DenseLayout or CompactLayout or BothLayouts))
         {
-            yield return new ValidationResult("allocation \"farms\" is not available yet (it comes later); use \"uniform\".", [nameof(Allocation)]);
+            yield return new ValidationResult("layout must be \"dense\", \"compact\" or \"both\".", [nameof(Layout)]);
         }
-        else if (Allocation != UniformAllocation)
+        else if (Layout == CompactLayout && !TryParseNm(Pattern, out _, out _))
         {
-            yield return new ValidationResult("allocation must be \"uniform\" (\"farms\" comes later).", [nameof(Allocation)]);
+            yield return new ValidationResult("layout \"compact\" needs an N:M pattern; unstructured outputs are dense.", [nameof(Layout)]);
+        }
+        if (Allocation != UniformAllocation && Allocation != FarmsAllocation)
+        {
+            yield return new ValidationResult("allocation must be \"uniform\" or \"farms\".", [nameof(Allocation)]);
+        }
+        else if (Allocation == FarmsAllocation && Pattern != Unstructured)
+        {
+            // N:M fixes every layer's sparsity at 1 - N/M: there is nothing to allocate.
+            yield return new ValidationResult(
+                "allocation \"farms\" needs pattern \"unstructured\": an N:M pattern fixes every layer's sparsity at 1 - N/M.", [nameof(Allocation)]);
         }
     }
 }

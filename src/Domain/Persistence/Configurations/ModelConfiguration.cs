@@ -13,6 +13,7 @@ internal sealed class ModelConfiguration : IEntityTypeConfiguration<Model>
         builder.HasKey(m => m.Id);
         builder.Property(m => m.Name).HasMaxLength(Model.MaxNameLength);
         builder.Property(m => m.Status).HasConversion<string>();
+        builder.Property(m => m.SparsityPattern).HasMaxLength(32);
         builder.OwnsOne(m => m.Quantization, q => q.ToJson("quantization"));
         builder.HasMany(m => m.Files).WithOne().HasForeignKey(f => f.ModelId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(m => m.Files).HasField("_files").UsePropertyAccessMode(PropertyAccessMode.Field);

@@ -285,6 +285,10 @@ namespace Optimizer.Domain.Persistence.Migrations
                     b.Property<double?>("Sparsity")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("SparsityPattern")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasColumnType("text");

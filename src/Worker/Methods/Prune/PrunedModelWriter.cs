@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Optimizer.Domain.Methods.Prune;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Prune.Compact;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,8 +9,9 @@ using static TorchSharp.torch;
 namespace Optimizer.Worker.Methods.Prune;
 
 /// <summary>
-/// Writes a pruned model in the source's Hugging Face layout (dense, with zeros, in the source dtype) and builds the
-/// job result. Tensors stream one at a time: the prune callback gets each target in its stored dtype.
+/// Writes a pruned model in the source's Hugging Face layout (dense, with zeros, in the source dtype), for N:M also (or
+/// only) in the compact layout (<see cref="NmCompactCodec"/>), and builds the job result. Tensors stream one at a time:
+/// the prune callback gets each target in its stored dtype.
 /// </summary>
 internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder folder, PrunePlan plan, PruneSpec spec, string method)
 {
@@ -24,6 +26,7 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
     {
         var writer = new SafetensorsWriter();
         writer.Metadata["pruned_by"] = "optimizer/" + method;
+        var compact = spec.WritesCompact ? new NmCompactTensors(spec.N, spec.M) : null;
         foreach (var name in folder.TensorNames)
         {
             var entry = folder.GetEntry(name);
@@ -32,7 +35,7 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
                 writer.Add(name, entry.Dtype, entry.Shape, () => folder.ReadTensor(name));
                 continue;
             }
-            writer.Add(name, entry.Dtype, entry.Shape, () =>
+            Tensor PruneTarget()
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var pruned = prune(name, folder.ReadTensor(name));
@@ -41,17 +44,39 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
                 context.Progress.ReportAsync("prune", progressStart + (0.9 - progressStart) * _done / plan.Targets.Count, name, cancellationToken)
                     .GetAwaiter().GetResult();
                 return pruned;
-            });
+            }
+            if (spec.WritesDense)
+            {
+                writer.Add(name, entry.Dtype, entry.Shape, () =>
+                {
+                    var pruned = PruneTarget();
+                    compact?.Capture(name, pruned);
+                    return pruned;
+                });
+            }
+            compact?.Register(writer, name, entry, PruneTarget);
         }
         await Task.Run(() => writer.Save(Path.Combine(context.OutputDir, ModelFolder.SingleFileName)), cancellationToken);
 
         var achieved = _elements == 0 ? 0 : (double)_zeros / _elements;
-        ModelFiles.WriteConfig(folder, context.OutputDir, config => config["pruning_config"] = new JsonObject
+        var allocation = plan.LayerSparsity is null ? PruneOptions.UniformAllocation : PruneOptions.FarmsAllocation;
+        ModelFiles.WriteConfig(folder, context.OutputDir, config =>
         {
-            ["method"] = method,
-            ["pattern"] = spec.Pattern,
-            ["target_sparsity"] = spec.Target,
-            ["sparsity"] = achieved,
+            var pruning = new JsonObject
+            {
+                ["method"] = method,
+                ["pattern"] = spec.Pattern,
+                ["allocation"] = allocation,
+                ["layout"] = spec.WritesCompact ? spec.Layout : PruneOptions.DenseLayout,
+                ["target_sparsity"] = spec.Target,
+                ["sparsity"] = achieved,
+            };
+            if (plan.LayerSparsity is { } layers)
+            {
+                pruning["layer_sparsity"] = ToJson(layers);
+                pruning["layer_alpha"] = ToJson(plan.LayerAlpha ?? new Dictionary<string, double>());
+            }
+            config["pruning_config"] = pruning;
         });
         ModelFiles.CopySideFiles(context.Source.LocalDir, context.OutputDir);
         await context.Progress.ReportAsync("prune", 0.9, "Written", cancellationToken);
@@ -63,12 +88,14 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
             folder.Config.Architectures.FirstOrDefault() ?? source.Model.Architecture,
             folder.TensorNames.Sum(n => folder.GetEntry(n).ElementCount),
             string.IsNullOrEmpty(source.Model.Dtype) ? folder.Config.TorchDtype ?? "float16" : source.Model.Dtype,
-            Sparsity: achieved);
+            Sparsity: achieved,
+            SparsityPattern: spec.Pattern);
         return PipelineResult.ForModel(info, new Dictionary<string, object?>
         {
             ["sparsity"] = achieved,
             ["target_sparsity"] = spec.Target,
             ["pattern"] = spec.Pattern,
+            ["allocation"] = allocation,
             ["pruned_layers"] = plan.Targets.Count,
             ["skipped_layers"] = plan.Skipped.Count,
         });
@@ -88,7 +115,17 @@ internal sealed class PrunedModelWriter(PipelineContext context, ModelFolder fol
         }
         await context.Progress.EventAsync("info", "plan",
             $"Pruning {plan.Targets.Count} linear layers with {method}, pattern {spec.Pattern}, target sparsity {spec.Target:0.###}.", null, cancellationToken);
+        if (plan.LayerSparsity is { } layers)
+        {
+            await context.Progress.EventAsync("info", "allocate",
+                $"FARMS allocation: per-layer sparsity {layers.Values.Min():0.###}..{layers.Values.Max():0.###} (parameter-weighted mean {spec.Target:0.###}).",
+                new { layer_sparsity = layers, layer_alpha = plan.LayerAlpha }, cancellationToken);
+        }
     }
+
+    private static JsonObject ToJson(IReadOnlyDictionary<string, double> values) =>
+        new(values.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(double.IsFinite(p.Value) ? Math.Round(p.Value, 6) : (double?)null))));
 
     private void Count(Tensor pruned)
     {

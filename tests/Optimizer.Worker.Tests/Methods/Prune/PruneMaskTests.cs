@@ -69,6 +69,8 @@ public sealed class PruneMaskTests
         using var perRow = mask.sum(1).to(ScalarType.Float64);
         var target = 37 * sparsity;
         Assert.True((perRow - target).abs().max().item<double>() < 1, $"rows pruned {perRow.min().item<double>()}..{perRow.max().item<double>()}, target {target}");
+        // The rows share the remainder: the tensor loses exactly ⌊rows·in·s⌋.
+        Assert.Equal((long)Math.Floor(10 * 37 * sparsity), mask.sum().item<long>());
     }
 
     [Theory]

@@ -19,10 +19,11 @@ public sealed class MagnitudePipeline : IJobPipeline<MagnitudeOptions>
     {
         var spec = PruneSpec.From(options);
         using var folder = ModelFiles.OpenSource(context.Source.LocalDir);
-        var writer = new PrunedModelWriter(context, folder, PrunePlan.For(folder, spec), spec, "magnitude");
+        var plan = await Task.Run(() => PrunePlan.For(folder, spec, options, cancellationToken), cancellationToken);
+        var writer = new PrunedModelWriter(context, folder, plan, spec, "magnitude");
         await writer.AnnounceAsync(cancellationToken);
-        return await writer.WriteAsync((name, weight) => PruneOrRestore(context.Checkpoint, name, weight, spec, cancellationToken),
-            0.05, cancellationToken);
+        return await writer.WriteAsync((name, weight) => PruneOrRestore(context.Checkpoint, name, weight, plan.SpecFor(name, spec),
+            cancellationToken), 0.05, cancellationToken);
     }
 
     /// <summary>Each pruned linear is a checkpoint key: a retry after a crash restores it instead of pruning it again.</summary>

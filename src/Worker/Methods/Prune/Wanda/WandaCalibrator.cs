@@ -15,13 +15,12 @@ public static class WandaCalibrator
 {
     /// <param name="model">Pruned in place.</param>
     /// <param name="windows">Token ids [samples, T].</param>
-    /// <param name="spec">Pattern and sparsity.</param>
-    /// <param name="isTarget">Whether a weight (Hugging Face name) is pruned.</param>
+    /// <param name="specFor">Pattern and sparsity of a weight (Hugging Face name); null when it is not pruned.</param>
     /// <param name="onLayer">Called after each block with its index.</param>
     /// <param name="cancellationToken">Checked between blocks.</param>
-    public static void Prune(LlamaForCausalLM model, Tensor windows, PruneSpec spec, Func<string, bool> isTarget,
+    public static void Prune(LlamaForCausalLM model, Tensor windows, Func<string, PruneSpec?> specFor,
         Action<int> onLayer, CancellationToken cancellationToken) =>
-        LayerwiseCalibrator.Run(model, windows, new CalibrationSettings(), new Observer(spec, isTarget), onLayer, cancellationToken);
+        LayerwiseCalibrator.Run(model, windows, new CalibrationSettings(), new Observer(specFor), onLayer, cancellationToken);
 
     /// <summary>Zeroes the lowest |W_ij|·‖X_j‖₂ of <paramref name="weight"/> in place: per output row, or N:M.</summary>
     /// <param name="weight">[out, in].</param>
@@ -35,7 +34,7 @@ public static class WandaCalibrator
     }
 
     /// <summary>Sums x² per input channel of each linear, then prunes the targets of the block.</summary>
-    private sealed class Observer(PruneSpec spec, Func<string, bool> isTarget) : ICalibrationObserver
+    private sealed class Observer(Func<string, PruneSpec?> specFor) : ICalibrationObserver
     {
         private readonly Dictionary<string, Tensor> _norms = new(StringComparer.Ordinal);
 
@@ -56,7 +55,7 @@ public static class WandaCalibrator
             {
                 if (_norms.Remove(linear.Name, out var norms))
                 {
-                    if (isTarget(linear.WeightName(block.Index)))
+                    if (specFor(linear.WeightName(block.Index)) is { } spec)
                     {
                         PruneLinear(linear.Module.weight!, norms, spec);
                     }

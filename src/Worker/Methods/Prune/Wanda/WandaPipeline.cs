@@ -19,7 +19,7 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
     {
         var spec = PruneSpec.From(options);
         using var folder = ModelFiles.OpenSource(context.Source.LocalDir);
-        var plan = PrunePlan.For(folder, spec);
+        var plan = await Task.Run(() => PrunePlan.For(folder, spec, options, cancellationToken), cancellationToken);
         var writer = new PrunedModelWriter(context, folder, plan, spec, "wanda");
         await writer.AnnounceAsync(cancellationToken);
 
@@ -31,19 +31,11 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
             $"Calibrating on {windows.shape[0]} windows of {windows.shape[1]} tokens.", null, cancellationToken);
 
         var layers = model.Model.Layers.Count;
-        await Task.Run(() => WandaCalibrator.Prune(model, windows, spec, plan.Targets.Contains, index =>
+        await Task.Run(() => WandaCalibrator.Prune(model, windows, name => plan.Targets.Contains(name) ? plan.SpecFor(name, spec) : null, index =>
             context.Progress.ReportAsync("prune", 0.05 + 0.8 * (index + 1) / layers, $"layer {index}", cancellationToken)
                 .GetAwaiter().GetResult(), cancellationToken), cancellationToken);
 
         // The pruned float32 weights hold the mask; applying it to the stored tensor keeps the source dtype exactly.
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        return await writer.WriteAsync((name, weight) =>
-        {
-            using (torch.NewDisposeScope())
-            {
-                weight.masked_fill_(parameters[name].eq(0), 0);
-            }
-            return weight;
-        }, 0.85, cancellationToken);
+        return await writer.WriteAsync(PrunedWeights.MaskFrom(model), 0.85, cancellationToken);
     }
 }

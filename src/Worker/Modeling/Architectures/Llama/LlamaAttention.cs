@@ -13,6 +13,7 @@ public sealed class LlamaAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly int _heads;
     private readonly int _keyValueHeads;
     private readonly int _headDim;
+    private readonly FactoredProjections _factored = new();
 
     public LlamaAttention(LlamaConfig config) : base(nameof(LlamaAttention))
     {
@@ -34,13 +35,26 @@ public sealed class LlamaAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Linear VProj { get; }
     public Linear OProj { get; }
 
+    /// <summary>
+    /// Runs projection <paramref name="name"/> (<c>q_proj</c> … <c>o_proj</c>) through <paramref name="module"/> instead of
+    /// its dense <see cref="Linear"/>, registered under the same name so that its weights load by name (Monarch factors).
+    /// </summary>
+    public void UseFactored(string name, nn.Module<Tensor, Tensor> module) => _factored.Use(this, name, name switch
+    {
+        "q_proj" => QProj,
+        "k_proj" => KProj,
+        "v_proj" => VProj,
+        "o_proj" => OProj,
+        _ => throw new ArgumentException($"LlamaAttention has no projection '{name}'.", nameof(name)),
+    }, module);
+
     /// <param name="hidden">[B, T, hidden]</param>
     /// <param name="cos">[T, headDim] from <see cref="LlamaRotaryEmbedding.Compute"/></param>
     /// <param name="sin">[T, headDim]</param>
     public override Tensor forward(Tensor hidden, Tensor cos, Tensor sin)
     {
         using var scope = torch.NewDisposeScope();
-        return OProj.forward(Attend(hidden, cos, sin)).MoveToOuterDisposeScope();
+        return _factored.Forward("o_proj", OProj, Attend(hidden, cos, sin)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The attention output before <c>o_proj</c> ([B, T, heads·head_dim]): the input calibration needs for that linear.</summary>
@@ -49,9 +63,9 @@ public sealed class LlamaAttention : nn.Module<Tensor, Tensor, Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         var batch = hidden.shape[0];
         var length = hidden.shape[1];
-        var query = QProj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2);
-        var key = KProj.forward(hidden).view(batch, length, _keyValueHeads, _headDim).transpose(1, 2);
-        var value = VProj.forward(hidden).view(batch, length, _keyValueHeads, _headDim).transpose(1, 2);
+        var query = _factored.Forward("q_proj", QProj, hidden).view(batch, length, _heads, _headDim).transpose(1, 2);
+        var key = _factored.Forward("k_proj", KProj, hidden).view(batch, length, _keyValueHeads, _headDim).transpose(1, 2);
+        var value = _factored.Forward("v_proj", VProj, hidden).view(batch, length, _keyValueHeads, _headDim).transpose(1, 2);
         query = LlamaRotaryEmbedding.Apply(query, cos, sin);
         key = LlamaRotaryEmbedding.Apply(key, cos, sin);
         if (_heads != _keyValueHeads)

@@ -1,3 +1,4 @@
+using Optimizer.Worker.Modeling.Architectures.Monarch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -43,6 +44,8 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         var model = new LlamaForCausalLM(LlamaConfig.FromHf(folder.Config));
         try
         {
+            // Linears stored as Monarch factors run factored (docs/formats/monarch.md).
+            MonarchConfig.From(folder.Config)?.Apply(model);
             model.LoadWeights(folder);
             return model;
         }

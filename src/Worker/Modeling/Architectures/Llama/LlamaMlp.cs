@@ -7,6 +7,8 @@ namespace Optimizer.Worker.Modeling.Architectures.Llama;
 /// <summary>SwiGLU feed-forward: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>, no biases.</summary>
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
+    private readonly FactoredProjections _factored = new();
+
     public LlamaMlp(LlamaConfig config) : base(nameof(LlamaMlp))
     {
         GateProj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false);
@@ -21,16 +23,26 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public Linear UpProj { get; }
     public Linear DownProj { get; }
 
+    /// <summary>Runs projection <paramref name="name"/> (<c>gate_proj</c>, <c>up_proj</c>, <c>down_proj</c>) through <paramref name="module"/> (see <see cref="LlamaAttention.UseFactored"/>).</summary>
+    public void UseFactored(string name, nn.Module<Tensor, Tensor> module) => _factored.Use(this, name, name switch
+    {
+        "gate_proj" => GateProj,
+        "up_proj" => UpProj,
+        "down_proj" => DownProj,
+        _ => throw new ArgumentException($"LlamaMlp has no projection '{name}'.", nameof(name)),
+    }, module);
+
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        return DownProj.forward(Activate(input)).MoveToOuterDisposeScope();
+        return _factored.Forward("down_proj", DownProj, Activate(input)).MoveToOuterDisposeScope();
     }
 
     /// <summary><c>silu(gate(x))·up(x)</c>, the input of <c>down_proj</c> (what calibration measures for that linear).</summary>
     public Tensor Activate(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        return (nn.functional.silu(GateProj.forward(input)) * UpProj.forward(input)).MoveToOuterDisposeScope();
+        return (nn.functional.silu(_factored.Forward("gate_proj", GateProj, input)) * _factored.Forward("up_proj", UpProj, input))
+            .MoveToOuterDisposeScope();
     }
 }
