@@ -44,7 +44,7 @@ public static class ModelBudget
         var response = ModelResponse.From(model) with
         {
             SizeBytes = selection.SizeBytes,
-            Budget = new ModelBudgetResponse(budgetMb, selection.SizeBytes, manifest.FullBytes, selection.LoadedBlocks, selection.TotalBlocks, blocks),
+            Budget = new ModelBudgetResponse(budgetMb, selection.SizeBytes, manifest.MinimumBytes, manifest.FullBytes, selection.LoadedBlocks, selection.TotalBlocks, blocks),
         };
         return TypedResults.Ok(response);
     }

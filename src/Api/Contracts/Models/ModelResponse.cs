@@ -47,7 +47,7 @@ public sealed record QuantizationResponse(string Method, int Bits, int GroupSize
 public sealed record ModelParentResponse(string JobId, IReadOnlyList<string> SourceModelIds);
 
 /// <summary>A BitStack model loaded to a memory budget: the blocks kept per linear and the resulting size.</summary>
-public sealed record ModelBudgetResponse(double BudgetMb, long SizeBytes, long FullSizeBytes, int LoadedBlocks, int TotalBlocks,
+public sealed record ModelBudgetResponse(double BudgetMb, long SizeBytes, long MinimumSizeBytes, long FullSizeBytes, int LoadedBlocks, int TotalBlocks,
     IReadOnlyList<LinearBlocksResponse> Linears);
 
 /// <summary>How many of a linear's blocks a budget loads.</summary>
