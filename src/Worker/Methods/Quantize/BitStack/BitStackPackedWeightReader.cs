@@ -14,17 +14,13 @@ namespace Optimizer.Worker.Methods.Quantize.BitStack;
 /// <exception cref="InvalidDataException">From <see cref="TryRead"/>: the budget is below the smallest loadable model.</exception>
 public sealed class BitStackPackedWeightReader(double? budgetMb = null) : IPackedWeightReader
 {
-    private readonly Dictionary<string, (BitStackManifest Manifest, BitStackSelection Selection)> _selections = new(StringComparer.Ordinal);
-
     public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight)
     {
         weight = null;
-        if (!weightName.EndsWith(".weight", StringComparison.Ordinal)
-            || folder.Config.QuantizationConfig?["quant_method"]?.GetValue<string>() != "bitstack")
+        if (!PackedLayout.TryGetPrefix(folder, weightName, "bitstack", out var prefix))
         {
             return false;
         }
-        var prefix = weightName[..^".weight".Length];
         var (manifest, selection) = SelectionFor(folder);
         var index = manifest.Linears.ToList().FindIndex(l => l.Prefix == prefix);
         if (index < 0)
@@ -36,22 +32,19 @@ public sealed class BitStackPackedWeightReader(double? budgetMb = null) : IPacke
             folder.GetTensorBytes(BitStackNames.Sign(prefix, i)).ToArray(),
             TensorBytes.ReadFloat(folder, BitStackNames.U(prefix, i)),
             TensorBytes.ReadFloat(folder, BitStackNames.V(prefix, i))));
-        var dense = BitStackDecomposition.Reconstruct(blocks, linear.OutFeatures, linear.InFeatures, manifest.Rank);
+        var rank = Math.Min(manifest.Rank, Math.Min(linear.OutFeatures, linear.InFeatures));
+        var dense = BitStackDecomposition.Reconstruct(blocks, linear.OutFeatures, linear.InFeatures, rank);
         weight = torch.tensor(dense, [linear.OutFeatures, linear.InFeatures], ScalarType.Float32);
         return true;
     }
 
     /// <summary>The manifest of a BitStack folder and the truncation this reader loads.</summary>
+    /// <remarks>Read on every call (a small JSON file): readers are shared, and a folder path may hold another model later.</remarks>
     public (BitStackManifest Manifest, BitStackSelection Selection) SelectionFor(ModelFolder folder)
     {
-        if (!_selections.TryGetValue(folder.Path, out var cached))
-        {
-            var manifest = BitStackManifest.Parse(File.ReadAllText(Path.Combine(folder.Path, BitStackManifest.FileName)));
-            var selection = manifest.Select(budgetMb) ?? throw new InvalidDataException(
-                $"A budget of {budgetMb} MB is below this BitStack model's minimum of {manifest.MinimumBytes / BitStackManifest.BytesPerMb:0.###} MB.");
-            cached = (manifest, selection);
-            _selections[folder.Path] = cached;
-        }
-        return cached;
+        var manifest = BitStackManifest.Parse(File.ReadAllText(Path.Combine(folder.Path, BitStackManifest.FileName)));
+        var selection = manifest.Select(budgetMb) ?? throw new InvalidDataException(
+            $"A budget of {budgetMb} MB is below this BitStack model's minimum of {manifest.MinimumBytes / BitStackManifest.BytesPerMb:0.###} MB.");
+        return (manifest, selection);
     }
 }

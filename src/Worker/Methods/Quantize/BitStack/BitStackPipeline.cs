@@ -58,11 +58,7 @@ public sealed class BitStackPipeline : IJobPipeline<BitStackOptions>
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/bitstack";
-        foreach (var name in plan.Kept)
-        {
-            var entry = folder.GetEntry(name);
-            writer.Add(name, entry.Dtype, entry.Shape, () => folder.ReadTensor(name));
-        }
+        PackedLayout.AddKept(writer, folder, plan);
         var progress = QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken);
         var parts = new LayerParts<BitStackDecomposition>(Decompose, 3 * options.Blocks, progress);
         foreach (var target in plan.Targets)

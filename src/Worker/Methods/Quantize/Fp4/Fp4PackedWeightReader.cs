@@ -17,12 +17,10 @@ public sealed class Fp4PackedWeightReader : IPackedWeightReader
     public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight)
     {
         weight = null;
-        if (!weightName.EndsWith(".weight", StringComparison.Ordinal)
-            || folder.Config.QuantizationConfig?["quant_method"]?.GetValue<string>() != "fp4")
+        if (!PackedLayout.TryGetPrefix(folder, weightName, "fp4", out var prefix))
         {
             return false;
         }
-        var prefix = weightName[..^".weight".Length];
         if (!folder.ContainsTensor(prefix + Fp4Names.Packed) || !folder.ContainsTensor(prefix + Fp4Names.Scale))
         {
             return false;

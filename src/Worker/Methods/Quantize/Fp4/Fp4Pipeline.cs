@@ -43,11 +43,7 @@ public sealed class Fp4Pipeline : IJobPipeline<Fp4Options>
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/fp4";
         var layers = new Fp4LayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
-        foreach (var name in plan.Kept)
-        {
-            var entry = folder.GetEntry(name);
-            writer.Add(name, entry.Dtype, entry.Shape, () => folder.ReadTensor(name));
-        }
+        PackedLayout.AddKept(writer, folder, plan);
         foreach (var target in plan.Targets)
         {
             layers.AddTo(writer, target);

@@ -14,12 +14,10 @@ public sealed class PtqtpPackedWeightReader : IPackedWeightReader
     public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight)
     {
         weight = null;
-        if (!weightName.EndsWith(".weight", StringComparison.Ordinal)
-            || folder.Config.QuantizationConfig?["quant_method"]?.GetValue<string>() != "ptqtp")
+        if (!PackedLayout.TryGetPrefix(folder, weightName, "ptqtp", out var prefix))
         {
             return false;
         }
-        var prefix = weightName[..^".weight".Length];
         if (!folder.ContainsTensor(prefix + PtqtpNames.Plane1))
         {
             return false;

@@ -47,11 +47,7 @@ public sealed class PtqtpPipeline : IJobPipeline<PtqtpOptions>
             3, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/ptqtp";
-        foreach (var name in plan.Kept)
-        {
-            var entry = folder.GetEntry(name);
-            writer.Add(name, entry.Dtype, entry.Shape, () => folder.ReadTensor(name));
-        }
+        PackedLayout.AddKept(writer, folder, plan);
         foreach (var target in plan.Targets)
         {
             var (outF, inF) = (target.OutFeatures, target.InFeatures);
