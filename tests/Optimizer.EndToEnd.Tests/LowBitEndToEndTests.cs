@@ -12,8 +12,6 @@ namespace Optimizer.EndToEnd.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class LowBitEndToEndTests(ServiceFixture service)
 {
-    private static readonly object Evaluation = new { dataset_id = "ds_builtin_moby_dick_heldout", seq_len = 256, max_tokens = 2048 };
-
     [Fact]
     public async Task LowBitJobs_WriteLoadableModels_AndBitStackLoadsToABudget()
     {
@@ -21,19 +19,18 @@ public sealed class LowBitEndToEndTests(ServiceFixture service)
         var model = await FixtureModel.UploadAsync(service, client, "fixture-lowbit");
         var modelId = model["id"]!.GetValue<string>();
 
-        var fp4 = await SubmitAsync(client, "quantize", "fp4", modelId, new { group_size = 32, scale_constraint = "row_pow2", lorc_rank = 4 }, Evaluation);
-        var ptqtp = await SubmitAsync(client, "quantize", "ptqtp", modelId, new { group_size = 128, max_iters = 10 }, Evaluation);
-        var bitstack = await SubmitAsync(client, "quantize", "bitstack", modelId, new { blocks = 4, rank = 4 }, null);
+        // Only the BitStack budget is evaluated here: the fixture measurements (Worker tests) evaluate FP4 and PTQTP outputs.
+        var fp4 = await SubmitAsync(client, "quantize", "fp4", modelId, new { group_size = 32, scale_constraint = "row_pow2", lorc_rank = 4 });
+        var ptqtp = await SubmitAsync(client, "quantize", "ptqtp", modelId, new { group_size = 128, max_iters = 5 });
+        var bitstack = await SubmitAsync(client, "quantize", "bitstack", modelId, new { blocks = 4, rank = 4 });
 
         var fp4Model = await OutputOfAsync(client, fp4);
         Assert.Equal("fp4", fp4Model["quantization"]!["method"]!.GetValue<string>());
         Assert.Equal("fp4_e2m1", fp4Model["quantization"]!["format"]!.GetValue<string>());
         Assert.True(fp4Model["size_bytes"]!.GetValue<long>() < model["size_bytes"]!.GetValue<long>());
-        await AssertReportLoadsAsync(client, fp4, maxIncrease: 0.3);
 
         var ptqtpModel = await OutputOfAsync(client, ptqtp);
         Assert.Equal("trit_planes", ptqtpModel["quantization"]!["format"]!.GetValue<string>());
-        await AssertReportLoadsAsync(client, ptqtp, maxIncrease: 1.0);
 
         var stack = await OutputOfAsync(client, bitstack);
         Assert.Contains(stack["files"]!.AsArray(), f => f!["name"]!.GetValue<string>() == "bitstack.json");
@@ -51,11 +48,12 @@ public sealed class LowBitEndToEndTests(ServiceFixture service)
         Assert.True(truncated["size_bytes"]!.GetValue<long>() <= budgetMb * 1048576);
         Assert.True(truncated["size_bytes"]!.GetValue<long>() < full["size_bytes"]!.GetValue<long>());
         await service.ReadJsonAsync(await client.GetAsync($"/v1/models/{stackId}?budget_mb=0.001"), HttpStatusCode.UnprocessableEntity);
+        await service.ReadJsonAsync(await client.GetAsync($"/v1/models/{stackId}?budget_mb=-1"), HttpStatusCode.BadRequest);
         await service.ReadJsonAsync(await client.GetAsync($"/v1/models/{modelId}?budget_mb=10"), HttpStatusCode.UnprocessableEntity);
         Assert.Null((await service.ReadJsonAsync(await client.GetAsync($"/v1/models/{stackId}"), HttpStatusCode.OK))["budget"]);
 
         var evaluate = await SubmitAsync(client, "evaluate", "standard", stackId,
-            new { budget_mb = budgetMb, dataset_id = "ds_builtin_moby_dick_heldout", seq_len = 256, max_tokens = 2048 }, null);
+            new { budget_mb = budgetMb, dataset_id = "ds_builtin_moby_dick_heldout", seq_len = 256, max_tokens = 1024 });
         var evaluated = await JobPolling.WaitForTerminalAsync(service, client, evaluate, TimeSpan.FromMinutes(10));
         Assert.True(evaluated["status"]!.GetValue<string>() == "succeeded", evaluated.ToJsonString() + service.Logs);
         var report = await service.ReadJsonAsync(await client.GetAsync($"/v1/reports/{evaluated["report_id"]}"), HttpStatusCode.OK);
@@ -63,7 +61,7 @@ public sealed class LowBitEndToEndTests(ServiceFixture service)
         Assert.True(double.IsFinite(report["metrics"]!["perplexity"]!.GetValue<double>()));
     }
 
-    private async Task<string> SubmitAsync(HttpClient client, string type, string method, string modelId, object parameters, object? evaluation)
+    private async Task<string> SubmitAsync(HttpClient client, string type, string method, string modelId, object parameters)
     {
         var response = await client.PostAsJsonAsync("/v1/jobs", new
         {
@@ -71,7 +69,6 @@ public sealed class LowBitEndToEndTests(ServiceFixture service)
             method,
             model_id = modelId,
             @params = parameters,
-            evaluation,
             name = $"e2e-{method}",
         });
         var job = await service.ReadJsonAsync(response, HttpStatusCode.Accepted);
@@ -83,14 +80,5 @@ public sealed class LowBitEndToEndTests(ServiceFixture service)
         var job = await JobPolling.WaitForTerminalAsync(service, client, jobId, TimeSpan.FromMinutes(10));
         Assert.True(job["status"]!.GetValue<string>() == "succeeded", job.ToJsonString() + service.Logs);
         return await service.ReadJsonAsync(await client.GetAsync($"/v1/models/{job["output_model_id"]}"), HttpStatusCode.OK);
-    }
-
-    private async Task AssertReportLoadsAsync(HttpClient client, string jobId, double maxIncrease)
-    {
-        var job = await service.ReadJsonAsync(await client.GetAsync($"/v1/jobs/{jobId}"), HttpStatusCode.OK);
-        var report = await service.ReadJsonAsync(await client.GetAsync($"/v1/reports/{job["report_id"]}"), HttpStatusCode.OK);
-        var metrics = report["metrics"]!;
-        var increase = metrics["perplexity"]!.GetValue<double>() / metrics["baseline_perplexity"]!.GetValue<double>() - 1;
-        Assert.InRange(increase, -0.05, maxIncrease);
     }
 }

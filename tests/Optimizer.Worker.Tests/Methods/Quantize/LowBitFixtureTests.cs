@@ -18,7 +18,6 @@ namespace Optimizer.Worker.Tests.Methods.Quantize;
 public sealed class LowBitFixtureTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("none", 0, 0.25)]
     [InlineData("row_pow2", 8, 0.30)]
     public async Task Fp4_KeepsPerplexityNearFp32_OnFixtureModel(string constraint, int lorcRank, double maxIncrease)
     {
