@@ -65,13 +65,21 @@ public static class ModelEndpoints
     }
 
     [EndpointSummary("Get a model")]
-    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> Get(
-        string id, ClaimsPrincipal user, OptimizerDbContext db, CancellationToken cancellationToken)
+    [EndpointDescription("With budget_mb (BitStack models only): the model truncated to that memory budget in MB of 2^20 bytes — size_bytes is the truncated size and 'budget' says which blocks load (docs/formats/bitstack.md). 422 when the model is not BitStack or the budget is below its minimum.")]
+    public static async Task<Results<Ok<ModelResponse>, ValidationProblem, ProblemHttpResult>> Get(
+        string id, ClaimsPrincipal user, OptimizerDbContext db, IArtifactStore store,
+        [FromQuery(Name = "budget_mb")] double? budgetMb, CancellationToken cancellationToken)
     {
         var tenantId = user.TenantId();
         var model = await db.Models.AsNoTracking().Include(m => m.Files)
             .FirstOrDefaultAsync(m => m.Id == id && m.TenantId == tenantId, cancellationToken);
-        return model is null ? Problems.NotFound("model", id) : TypedResults.Ok(ModelResponse.From(model));
+        if (model is null)
+        {
+            return Problems.NotFound("model", id);
+        }
+        return budgetMb is null
+            ? TypedResults.Ok(ModelResponse.From(model))
+            : await ModelBudget.TruncateAsync(model, budgetMb.Value, store, cancellationToken);
     }
 
     [EndpointSummary("Download one file of a model")]

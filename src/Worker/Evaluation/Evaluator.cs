@@ -4,6 +4,7 @@ using Optimizer.Domain.Common;
 using Optimizer.Domain.Reports;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Hosting;
+using Optimizer.Worker.Methods.Quantize.BitStack;
 
 namespace Optimizer.Worker.Evaluation;
 
@@ -33,6 +34,11 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
             MinQuantizedInFeatures = stats.MinQuantizedInFeatures,
             MinQuantizedOutFeatures = stats.MinQuantizedOutFeatures,
         };
+        if (BitStackBudget.SizeBytes(candidate.LocalDir, request.Spec.BudgetMb) is { } truncated)
+        {
+            // A BitStack model evaluated at a budget is as large as the blocks it loads, not as all its files.
+            metrics = metrics with { SizeBytes = truncated };
+        }
         if (ReadPruningConfig(candidate.LocalDir) is { } pruning)
         {
             metrics = metrics with
@@ -48,7 +54,8 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
             try
             {
                 var comparison = await comparer.CompareAsync(new LanguageModelComparisonRequest(
-                    candidate.LocalDir, request.Baseline?.LocalDir, text, request.Spec.SeqLen, request.Spec.MaxTokens), cancellationToken);
+                    candidate.LocalDir, request.Baseline?.LocalDir, text, request.Spec.SeqLen, request.Spec.MaxTokens, request.Spec.BudgetMb),
+                    cancellationToken);
                 metrics = metrics with
                 {
                     LoadsAndRuns = true,

@@ -10,7 +10,15 @@ public interface ILanguageModelComparer
     Task<LanguageModelEvaluation> CompareAsync(LanguageModelComparisonRequest request, CancellationToken cancellationToken);
 }
 
-public sealed record LanguageModelComparisonRequest(string CandidateDir, string? BaselineDir, string Text, int? SeqLen, int? MaxTokens);
+/// <summary>What to compare: the candidate (and baseline) folders, the text, the window and token cap.</summary>
+/// <param name="CandidateDir">The evaluated model's folder.</param>
+/// <param name="BaselineDir">The baseline's folder, or null for the candidate's perplexity alone.</param>
+/// <param name="Text">Evaluation text, tokenized as one stream.</param>
+/// <param name="SeqLen">Perplexity window; default min(2048, max positions).</param>
+/// <param name="MaxTokens">Cap on evaluated tokens.</param>
+/// <param name="BudgetMb">BitStack candidates only: load the blocks a budget of this many MB selects (all when null).</param>
+public sealed record LanguageModelComparisonRequest(string CandidateDir, string? BaselineDir, string Text, int? SeqLen, int? MaxTokens,
+    double? BudgetMb = null);
 
 public sealed record LanguageModelEvaluation(
     double CandidatePerplexity,

@@ -1,8 +1,11 @@
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Prune.Compact;
 using Optimizer.Worker.Methods.Quantize.Awq;
+using Optimizer.Worker.Methods.Quantize.BitStack;
+using Optimizer.Worker.Methods.Quantize.Fp4;
 using Optimizer.Worker.Methods.Quantize.Fp8;
 using Optimizer.Worker.Methods.Quantize.Gptq;
+using Optimizer.Worker.Methods.Quantize.Ptqtp;
 using Optimizer.Worker.Modeling;
 using Optimizer.Worker.Modeling.Architectures.Llama;
 using Optimizer.Worker.Modeling.Tokenization;
@@ -11,21 +14,28 @@ using TorchSharp;
 namespace Optimizer.Worker.Evaluation;
 
 /// <summary>
-/// Loads Llama-family checkpoints (dense, GPTQ- or AWQ-packed, or FP8 with scales, dequantized on load) with TorchSharp and compares them
+/// Loads Llama-family checkpoints (dense, or GPTQ, AWQ, FP8, FP4, trit-plane, BitStack and compact N:M packings dequantized
+/// on load) with TorchSharp and compares them
 /// with modeling's <see cref="LanguageModelMetrics"/> (ALGORITHMS.md 5.2 perplexity, KL, top-1).
 /// </summary>
 public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
 {
     /// <summary>Readers of every packed format the worker writes, so outputs can be evaluated.</summary>
-    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } =
-        [new GptqPackedWeightReader(), new AwqPackedWeightReader(), new Fp8PackedWeightReader(), new NmCompactPackedWeightReader()];
+    public static IReadOnlyList<IPackedWeightReader> PackedReaders { get; } = ReadersFor(null);
+
+    /// <summary>Every packed reader, with BitStack models loaded to <paramref name="budgetMb"/> (every block when null).</summary>
+    public static IReadOnlyList<IPackedWeightReader> ReadersFor(double? budgetMb) =>
+    [
+        new GptqPackedWeightReader(), new AwqPackedWeightReader(), new Fp8PackedWeightReader(), new Fp4PackedWeightReader(),
+        new PtqtpPackedWeightReader(), new BitStackPackedWeightReader(budgetMb), new NmCompactPackedWeightReader(),
+    ];
 
     public Task<LanguageModelEvaluation> CompareAsync(LanguageModelComparisonRequest request, CancellationToken cancellationToken) =>
         Task.Run(() => Compare(request, cancellationToken), cancellationToken);
 
     private static LanguageModelEvaluation Compare(LanguageModelComparisonRequest request, CancellationToken cancellationToken)
     {
-        using var candidateFolder = ModelFolder.Open(request.CandidateDir, PackedReaders);
+        using var candidateFolder = ModelFolder.Open(request.CandidateDir, ReadersFor(request.BudgetMb));
         var tokenizer = TokenizerLoader.Load(request.CandidateDir);
         var tokens = tokenizer.EncodeToIds(request.Text);
         var config = LlamaConfig.FromHf(candidateFolder.Config);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Optimizer.Domain.Models;
 
 namespace Optimizer.Api.Contracts.Models;
@@ -18,6 +19,10 @@ public sealed record ModelResponse(
     ModelParentResponse? Parent,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>Present only on <c>GET /v1/models/{id}?budget_mb=</c>: the BitStack truncation the budget selects.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ModelBudgetResponse? Budget { get; init; }
+
     public static ModelResponse From(Model model) => new(
         model.Id,
         model.Name,
@@ -42,3 +47,10 @@ public sealed record QuantizationResponse(string Method, int Bits, int GroupSize
 
 /// <summary>The job that produced a model and the models it started from.</summary>
 public sealed record ModelParentResponse(string JobId, IReadOnlyList<string> SourceModelIds);
+
+/// <summary>A BitStack model loaded to a memory budget: the blocks kept per linear and the resulting size.</summary>
+public sealed record ModelBudgetResponse(double BudgetMb, long SizeBytes, long MinimumSizeBytes, long FullSizeBytes, int LoadedBlocks, int TotalBlocks,
+    IReadOnlyList<LinearBlocksResponse> Linears);
+
+/// <summary>How many of a linear's blocks a budget loads.</summary>
+public sealed record LinearBlocksResponse(string Prefix, int Blocks);

@@ -26,6 +26,10 @@ public sealed record EvaluateStandardOptions : IValidatableObject
     [Description("Rubric threshold overrides.")]
     public RubricOverrides? Rubric { get; init; }
 
+    [Description("BitStack models only: evaluate the model truncated to this memory budget in MB (2^20 bytes), as GET /v1/models/{id}?budget_mb= describes it.")]
+    [Range(0.001, 1e9)]
+    public double? BudgetMb { get; init; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
         Rubric?.Validate() ?? [];
 }
@@ -43,6 +47,10 @@ public sealed record EvaluationSpec
     public int? MaxTokens { get; init; }
 
     public RubricOverrides? Rubric { get; init; }
+
+    [Description("BitStack models only: evaluate the model truncated to this memory budget in MB (2^20 bytes).")]
+    [Range(0.001, 1e9)]
+    public double? BudgetMb { get; init; }
 }
 
 /// <summary>Per-job thresholds of the report's questions (ALGORITHMS.md Part B defaults when null).</summary>

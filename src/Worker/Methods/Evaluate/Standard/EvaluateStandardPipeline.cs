@@ -2,6 +2,7 @@ using Optimizer.Domain.Methods.Evaluate.Standard;
 using Optimizer.Domain.Persistence;
 using Optimizer.Worker.Evaluation;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Methods.Quantize.BitStack;
 
 namespace Optimizer.Worker.Methods.Evaluate.Standard;
 
@@ -15,6 +16,13 @@ public sealed class EvaluateStandardPipeline(IModelEvaluator evaluator, Optimize
     public async Task<PipelineResult> RunAsync(PipelineContext context, EvaluateStandardOptions options, CancellationToken cancellationToken)
     {
         var candidate = context.Source;
+        if (options.BudgetMb is { } budget)
+        {
+            var selection = BitStackBudget.Select(candidate.LocalDir, budget);
+            await context.Progress.EventAsync("info", "evaluate",
+                $"Loading {selection.LoadedBlocks} of {selection.TotalBlocks} BitStack blocks ({selection.SizeBytes} bytes) for a budget of {budget} MB.",
+                null, cancellationToken);
+        }
         var baselineId = options.BaselineModelId ?? candidate.Model.SourceModelIds.FirstOrDefault();
         SourceModel? baseline = null;
         if (baselineId is not null)
@@ -28,6 +36,7 @@ public sealed class EvaluateStandardPipeline(IModelEvaluator evaluator, Optimize
             SeqLen = options.SeqLen,
             MaxTokens = options.MaxTokens,
             Rubric = options.Rubric,
+            BudgetMb = options.BudgetMb,
         };
         var outcome = await evaluator.EvaluateAsync(new EvaluationRequest(context.Job, candidate, baseline, spec, context), cancellationToken);
         db.Reports.Add(outcome.Report);
