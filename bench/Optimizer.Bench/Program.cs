@@ -1,7 +1,8 @@
 using Optimizer.Bench;
 
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload
-// throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width.
+// throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width,
+// and the pretrained encoder (MiniLM): method × bits → sentence-embedding cosine to fp32, neighbour agreement, size.
 var settings = BenchSettings.Load(args);
 using var client = settings.CreateClient();
 var api = new ServiceApi(client);
@@ -14,3 +15,4 @@ var fixture = await api.UploadFolderAsync(Path.Combine(settings.FixtureDir, "mod
 await UploadBenchmark.RunAsync(api, settings);
 await DispatchBenchmark.RunAsync(api, fixture, settings);
 await RtnBenchmark.RunAsync(api, fixture);
+await MiniLmBenchmark.RunAsync(api, settings.RepositoryRoot);
