@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 namespace Optimizer.Bench;
 
 /// <summary>Where the service runs and how big the upload is; read from <c>.optimizer/run/env</c> (written by <c>scripts/up --detach</c>).</summary>
-internal sealed record BenchSettings(string BaseUrl, string ApiKey, string FixtureDir, int? ApiPid, long UploadBytes, int DispatchSamples)
+internal sealed record BenchSettings(string BaseUrl, string ApiKey, string FixtureDir, int? ApiPid, long UploadBytes, int DispatchSamples,
+    string RepositoryRoot)
 {
     public static BenchSettings Load(string[] args)
     {
@@ -15,7 +16,7 @@ internal sealed record BenchSettings(string BaseUrl, string ApiKey, string Fixtu
         int? pid = File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var p) ? p : null;
         var gigabytes = args.Length > 0 && double.TryParse(args[0], out var gb) ? gb : 1.0;
         return new BenchSettings(Get("OPTIMIZER_URL"), Get("OPTIMIZER_API_KEY"), Get("OPTIMIZER_FIXTURE_DIR"), pid,
-            (long)(gigabytes * 1024 * 1024 * 1024), DispatchSamples: 5);
+            (long)(gigabytes * 1024 * 1024 * 1024), DispatchSamples: 5, root);
     }
 
     /// <summary>

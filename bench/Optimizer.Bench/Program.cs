@@ -17,7 +17,8 @@ if (args.Length > 0 && args[0] == "prune")
 }
 
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload
-// throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width;
+// throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width,
+// and the pretrained encoder (MiniLM): method × bits → sentence-embedding cosine to fp32, neighbour agreement, size;
 // or, with `load`, the bounded job-submission load test.
 var settings = BenchSettings.Load(args);
 using var client = settings.CreateClient();
@@ -39,4 +40,5 @@ if (args.Length > 0 && args[0] == "load")
 await UploadBenchmark.RunAsync(api, settings);
 await DispatchBenchmark.RunAsync(api, fixture, settings);
 await RtnBenchmark.RunAsync(api, fixture);
+await MiniLmBenchmark.RunAsync(api, settings.RepositoryRoot);
 return 0;

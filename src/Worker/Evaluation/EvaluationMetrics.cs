@@ -33,6 +33,8 @@ public sealed record EvaluationMetrics
     public double? Sparsity { get; init; }
     /// <summary>The sparsity the prune job asked for (config.json <c>pruning_config.target_sparsity</c>).</summary>
     public double? TargetSparsity { get; init; }
+    /// <summary>Sentence-embedding comparison with the baseline when the candidate is an encoder (Encoders/).</summary>
+    public Encoders.EncoderSimilarity? Encoder { get; init; }
 
     public double? PerplexityIncrease => CandidatePerplexity is { } c && BaselinePerplexity is { } b && b > 0 ? c / b - 1 : null;
 
@@ -58,5 +60,10 @@ public sealed record EvaluationMetrics
         ["bits_per_weight"] = BitsPerWeight,
         ["sparsity"] = Sparsity,
         ["target_sparsity"] = TargetSparsity,
+        ["encoder_sentences"] = Encoder?.Sentences,
+        ["encoder_mean_cosine"] = Encoder?.MeanCosine,
+        ["encoder_min_cosine"] = Encoder?.MinCosine,
+        ["encoder_neighbour_agreement"] = Encoder?.NeighbourAgreement,
+        ["encoder_pair_spearman"] = Encoder?.PairSpearman,
     };
 }

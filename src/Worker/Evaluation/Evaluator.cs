@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Reports;
+using Optimizer.Worker.Evaluation.Encoders;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Hosting;
 using Optimizer.Worker.Methods.Quantize.BitStack;
@@ -9,8 +10,10 @@ using Optimizer.Worker.Methods.Quantize.BitStack;
 namespace Optimizer.Worker.Evaluation;
 
 /// <summary>The standard evaluator: measures the candidate against its baseline and answers <see cref="RubricBank.Standard"/>.</summary>
-public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comparer) : IModelEvaluator
+public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comparer, IEncoderComparer? encoders = null) : IModelEvaluator
 {
+    private readonly IEncoderComparer _encoders = encoders ?? new BertEncoderComparer();
+
     public async Task<EvaluationOutcome> EvaluateAsync(EvaluationRequest request, CancellationToken cancellationToken)
     {
         var candidate = request.Candidate;
@@ -70,6 +73,10 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
             {
                 metrics = metrics with { LoadsAndRuns = false, LoadError = ex.Message };
             }
+        }
+        else if (EncoderEvaluationStep.IsEncoder(candidate.LocalDir))
+        {
+            metrics = await EncoderEvaluationStep.MeasureAsync(_encoders, datasets, request, metrics, cancellationToken);
         }
 
         var context = new RubricContext(request.Job.Type, request.Job.Method, quantization?.Bits, quantization?.GroupSize,

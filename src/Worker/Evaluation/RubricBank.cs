@@ -23,7 +23,7 @@ public static class RubricBank
             Id = "integrity.output_loads_and_runs",
             Category = "integrity",
             IsCritical = (_, _) => true,
-            IsRelevant = c => c.IsCausalLm && c.Metrics.LoadsAndRuns is not null,
+            IsRelevant = c => c.Metrics.LoadsAndRuns is not null,
             Question = (_, _) => "Does the output load in the worker and run a forward pass on the evaluation text?",
             Check = (c, _) => new RubricAnswer(c.Metrics.LoadsAndRuns == true, Evidence(("error", c.Metrics.LoadError))),
         },
@@ -99,6 +99,7 @@ public static class RubricBank
                 Math.Abs(c.Metrics.Sparsity!.Value - c.Metrics.TargetSparsity!.Value) <= SparsityTolerance,
                 Evidence(("sparsity", c.Metrics.Sparsity), ("target_sparsity", c.Metrics.TargetSparsity), ("tolerance", SparsityTolerance))),
         },
+        .. Encoders.EncoderRubric.Questions,
     ];
 
     /// <summary>Absolute tolerance of the achieved-sparsity item (ALGORITHMS.md Part B: within 0.5 % of the target).</summary>

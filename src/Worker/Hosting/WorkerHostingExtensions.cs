@@ -119,6 +119,7 @@ public static class WorkerHostingExtensions
         services.AddScoped<IModelEvaluator, Evaluator>();
         services.AddScoped<IDatasetText, DatasetText>();
         services.AddSingleton<ILanguageModelComparer, LlamaLanguageModelComparer>();
+        services.AddSingleton<Evaluation.Encoders.IEncoderComparer, Evaluation.Encoders.BertEncoderComparer>();
         return services;
     }
 

@@ -25,12 +25,14 @@ public static class ModelFiles
     }
 
     /// <summary>
-    /// A 2-D floating-point <c>*.weight</c> inside the decoder layers (<c>*.layers.N.*</c>): the attention and MLP
-    /// projections of Llama-family models. Embeddings, norms and <c>lm_head</c> are never candidates.
+    /// A 2-D floating-point <c>*.weight</c> inside the transformer blocks — <c>*.layers.N.*</c> (Llama-family
+    /// decoders) or <c>encoder.layer.N.*</c> (BERT encoders): the attention and MLP projections. Embeddings, norms
+    /// (1-D), the BERT pooler and <c>lm_head</c> are never candidates.
     /// </summary>
     public static bool IsDecoderLinear(string name, TensorEntry entry) =>
         name.EndsWith(".weight", StringComparison.Ordinal)
-        && name.Contains(".layers.", StringComparison.Ordinal)
+        && (name.Contains(".layers.", StringComparison.Ordinal) || name.StartsWith("encoder.layer.", StringComparison.Ordinal)
+            || name.Contains(".encoder.layer.", StringComparison.Ordinal))
         && entry.Shape.Length == 2
         && WeightBytes.IsFloat(entry.Dtype);
 

@@ -9,13 +9,17 @@ internal static class FixtureModel
 {
     public static string ModelDir => Path.Combine(TestEnvironment.FixtureDir, "model");
 
-    public static async Task<JsonObject> UploadAsync(ServiceFixture service, HttpClient client, string name = "fixture")
+    public static Task<JsonObject> UploadAsync(ServiceFixture service, HttpClient client, string name = "fixture") =>
+        UploadFolderAsync(service, client, ModelDir, name);
+
+    /// <summary>Uploads every file of <paramref name="modelDir"/> as one model.</summary>
+    public static async Task<JsonObject> UploadFolderAsync(ServiceFixture service, HttpClient client, string modelDir, string name)
     {
         using var form = new MultipartFormDataContent { { new StringContent(name), "name" } };
         var streams = new List<Stream>();
         try
         {
-            foreach (var path in Directory.EnumerateFiles(ModelDir).Order())
+            foreach (var path in Directory.EnumerateFiles(modelDir).Order())
             {
                 var stream = File.OpenRead(path);
                 streams.Add(stream);

@@ -107,7 +107,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    private static string FindBuildOutput(string project)
+    internal static string FindBuildOutput(string project)
     {
         var bin = Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "bin", project);
         var candidates = new[] { "debug", "release" }

@@ -1,5 +1,6 @@
 using Optimizer.Domain.Methods.Evaluate.Standard;
 using Optimizer.Worker.Evaluation;
+using Optimizer.Worker.Evaluation.Encoders;
 
 namespace Optimizer.Worker.Tests.Evaluation;
 
@@ -31,8 +32,8 @@ public sealed class RubricEngineTests
     {
         var card = RubricEngine.Answer(Quantize4Bit(GoodMetrics), RubricBank.Standard);
 
-        // Every question but the prune-only one applies to a quantized causal LM with a baseline.
-        Assert.Equal(RubricBank.Standard.Count(q => q.Id != "integrity.sparsity_achieved"), card.ItemsTotal);
+        // Every question but the prune-only one and the encoder ones applies to a quantized causal LM with a baseline.
+        Assert.Equal(RubricBank.Standard.Count(q => q.Id != "integrity.sparsity_achieved" && !EncoderRubric.Questions.Contains(q)), card.ItemsTotal);
         Assert.All(card.Items, item => Assert.True(item.Answer, item.Id));
         Assert.Equal(1.0, card.Score);
         Assert.Equal("pass", card.Verdict);
