@@ -35,7 +35,7 @@ if (args.Length > 0 && args[0] == "load")
     var submissions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000;
     var concurrency = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 50;
     await LoadBenchmark.RunAsync(client, fixture, submissions, concurrency);
-    return;
+    return 0;
 }
 await UploadBenchmark.RunAsync(api, settings);
 await DispatchBenchmark.RunAsync(api, fixture, settings);
