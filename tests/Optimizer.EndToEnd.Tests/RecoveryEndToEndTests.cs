@@ -13,7 +13,7 @@ namespace Optimizer.EndToEnd.Tests;
 /// </summary>
 /// <remarks>In the service collection, so it never runs beside the other end-to-end tests: a starved worker would miss heartbeats.</remarks>
 [Collection(ServiceCollection.Name)]
-public sealed class RecoveryEndToEndTests(BareServiceFixture service)
+public sealed class RecoveryEndToEndTests(BareServiceFixture service) : IClassFixture<BareServiceFixture>
 {
     private static readonly Dictionary<string, string> FastRecovery = new()
     {
