@@ -41,9 +41,22 @@ public static class CalibrationData
         return torch.tensor(ids, [count, length], ScalarType.Int64);
     }
 
+    /// <summary>Architectures the Llama module runs (same block layout and weight names).</summary>
+    private static readonly string[] LlamaFamily = ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM"];
+
     /// <summary>Builds the float32 Llama model of <paramref name="folder"/>; anything else fails the job as <c>invalid_model</c>.</summary>
+
     public static LlamaForCausalLM LoadModel(ModelFolder folder, string method)
     {
+        // Checked by name first: an encoder's config parses as far as the shapes, and would then fail deep in the
+        // loader with an error that says nothing about the cause.
+        if (!folder.Config.Architectures.Any(LlamaFamily.Contains))
+        {
+            var found = folder.Config.Architectures.Count > 0 ? string.Join(", ", folder.Config.Architectures) : "none";
+            throw new JobFailedException(JobErrorCodes.InvalidModel,
+                $"{method} needs a Llama-family causal LM ({string.Join(", ", LlamaFamily)}); this model's architecture is {found}. "
+                + "Weight-only methods (rtn, fp8, fp4, magnitude) work on any supported model.");
+        }
         try
         {
             return LlamaForCausalLM.FromFolder(folder);

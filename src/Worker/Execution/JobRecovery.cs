@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Storage;
+using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Worker.Execution;
 
@@ -26,7 +27,8 @@ public sealed partial class JobRecovery(
     IArtifactStore store,
     IJobQueue queue,
     IOptions<WorkerOptions> options,
-    ILogger<JobRecovery> logger)
+    ILogger<JobRecovery> logger,
+    IJobEventPublisher? events = null)
 {
     private const int BatchSize = 50;
 
@@ -130,6 +132,11 @@ public sealed partial class JobRecovery(
             LogCleanupFailed(failure, job.Id);
         }
         await JobEvents.TryAppendAsync(db, job.Id, level, stage, message, null);
+        // A job that ends here never returns to a runner, so its job.failed / job.cancelled webhooks go out from here.
+        if (events is not null)
+        {
+            await events.PublishAsync(job.Id, CancellationToken.None);
+        }
     }
 
     private sealed record Lost(string Id, string TenantId, JobStatus Status, int Attempts, string Queue);

@@ -21,6 +21,8 @@ namespace Optimizer.Worker.Webhooks;
 public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp http, IWebhookQueue queue,
     IOptions<WebhookOptions> options, ILogger<WebhookSender> logger) : IWebhookSender
 {
+    private static readonly TimeSpan s_maxEarlyWait = TimeSpan.FromSeconds(2);
+
     public async Task SendAsync(string deliveryId, int autoAttempt, CancellationToken cancellationToken)
     {
         try
@@ -31,6 +33,7 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
                 LogSkipped(deliveryId, autoAttempt);
                 return;
             }
+            await WaitUntilDueAsync(delivery, autoAttempt, cancellationToken);
             var secret = await SecretAsync(delivery, cancellationToken);
             var attempt = secret is null
                 ? new WebhookAttempt(delivery.Id, DateTimeOffset.UtcNow, null, "No signing secret: the subscription or job is gone.", 0, autoAttempt == 0)
@@ -50,6 +53,18 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
         catch (Exception ex)
         {
             LogFailed(ex, deliveryId, autoAttempt);
+        }
+    }
+
+    /// <summary>
+    /// Hangfire stores a scheduled job's time in whole seconds, so a retry can start up to a second before it is due;
+    /// the rest of the wait happens here so a receiver never sees retries closer together than the schedule says.
+    /// </summary>
+    private static async Task WaitUntilDueAsync(WebhookDelivery delivery, int autoAttempt, CancellationToken cancellationToken)
+    {
+        if (autoAttempt > 1 && delivery.NextRetryAt is { } due && due - DateTimeOffset.UtcNow is { } early && early > TimeSpan.Zero)
+        {
+            await Task.Delay(early < s_maxEarlyWait ? early : s_maxEarlyWait, cancellationToken);
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Persistence;
+using Optimizer.Domain.Webhooks;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Tests.Support;
 
@@ -56,6 +57,20 @@ public sealed class JobRecoveryTests
     }
 
     [Fact]
+    public async Task SweepAsync_PublishesTerminalEvents_OnlyForJobsItEnds()
+    {
+        await using var services = await WorkerServices.StartAsync();
+        var lost = await RunningJobAsync(services, attempts: 3, heartbeatAge: TimeSpan.FromMinutes(5));
+        var requeued = await RunningJobAsync(services, attempts: 1, heartbeatAge: TimeSpan.FromMinutes(5));
+        var publisher = new RecordingPublisher();
+
+        await Recovery(services, new RecordingQueue(), publisher).SweepAsync(Ct);
+
+        Assert.Equal([lost], publisher.Published);
+        Assert.DoesNotContain(requeued, publisher.Published);
+    }
+
+    [Fact]
     public async Task SweepAsync_EndsCancelled_WhenCancellingJobLostItsWorker()
     {
         await using var services = await WorkerServices.StartAsync();
@@ -102,9 +117,21 @@ public sealed class JobRecoveryTests
         Assert.Equal([(orphan, "cpu")], queue.Enqueued);
     }
 
-    private static JobRecovery Recovery(WorkerServices services, IJobQueue queue) => new(
+    private static JobRecovery Recovery(WorkerServices services, IJobQueue queue, IJobEventPublisher? events = null) => new(
         services.Provider.GetRequiredService<DbContextOptions<OptimizerDbContext>>(), services.Store, queue,
-        Options.Create(new WorkerOptions { LeaseTimeout = TimeSpan.FromSeconds(60), MaxAttempts = 3 }), NullLogger<JobRecovery>.Instance);
+        Options.Create(new WorkerOptions { LeaseTimeout = TimeSpan.FromSeconds(60), MaxAttempts = 3 }), NullLogger<JobRecovery>.Instance,
+        events);
+
+    private sealed class RecordingPublisher : IJobEventPublisher
+    {
+        public List<string> Published { get; } = [];
+
+        public Task PublishAsync(string jobId, CancellationToken cancellationToken)
+        {
+            Published.Add(jobId);
+            return Task.CompletedTask;
+        }
+    }
 
     private static async Task<string> RunningJobAsync(WorkerServices services, int attempts, TimeSpan heartbeatAge,
         JobStatus status = JobStatus.Running)
