@@ -1,11 +1,15 @@
 using Optimizer.Domain.Methods.Quantize.Awq;
+using Optimizer.Domain.Methods.Quantize.Fp4;
 using Optimizer.Domain.Methods.Quantize.Fp8;
 using Optimizer.Domain.Methods.Quantize.Gptq;
+using Optimizer.Domain.Methods.Quantize.Ptqtp;
 using Optimizer.Domain.Methods.Quantize.Rtn;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.Awq;
+using Optimizer.Worker.Methods.Quantize.Fp4;
 using Optimizer.Worker.Methods.Quantize.Fp8;
 using Optimizer.Worker.Methods.Quantize.Gptq;
+using Optimizer.Worker.Methods.Quantize.Ptqtp;
 using Optimizer.Worker.Methods.Quantize.Rtn;
 
 namespace Optimizer.Bench.Quantize;
@@ -29,6 +33,9 @@ internal static class QuantizeRows
         Gptq(8), Gptq(4), Gptq(3), Gptq(2),
         Gptq(3, GptqOptions.Gptaq), Gptq(3, GptqOptions.ResComp),
         Awq(8), Awq(4), Awq(3), Awq(2),
+        new("fp4-e2m1-g32", 4, (c, _, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options(), t)),
+        new("fp4-e2m1-g32+lorc8", 4, (c, _, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options { LorcRank = 8 }, t)),
+        new("ptqtp-g128", 2, (c, _, t) => new PtqtpPipeline().RunAsync(c, new PtqtpOptions(), t)),
     ];
 
     private static QuantizeRow Rtn(int bits) =>
