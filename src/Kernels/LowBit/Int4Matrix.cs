@@ -1,0 +1,142 @@
+using Optimizer.Kernels.Codecs;
+
+namespace Optimizer.Kernels.LowBit;
+
+/// <summary>
+/// A 4-bit group-wise asymmetric weight <c>W [out, in]</c>, <c>w = s·(q − z)</c>, repacked for the integer-dot kernels.
+/// </summary>
+/// <remarks>
+/// Layout (ours, in memory only): each row is <c>PaddedIn / 2</c> bytes; chunk <c>c</c> of 64 inputs is 32 bytes whose
+/// byte <c>j</c> holds input <c>64c + j</c> in its low nibble and <c>64c + 32 + j</c> in its high nibble — one AVX2 load,
+/// one mask and one shift give two int8 blocks that line up with two activation blocks (llama.cpp's Q4_0 trick, widened).
+/// Mins are stored as <c>s·z</c> so the zero point costs one dot of length <c>groups</c> per row instead of work per weight.
+/// </remarks>
+public sealed class Int4Matrix
+{
+    /// <summary>Inputs per packed chunk (32 bytes).</summary>
+    public const int ChunkInputs = 64;
+
+    private Int4Matrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales, float[] mins)
+    {
+        OutFeatures = outFeatures;
+        Layout = layout;
+        Codes = codes;
+        Scales = scales;
+        Mins = mins;
+    }
+
+    public int OutFeatures { get; }
+
+    public BlockLayout Layout { get; }
+
+    /// <summary>Packed nibbles <c>[out, PaddedIn / 2]</c>.</summary>
+    public byte[] Codes { get; }
+
+    /// <summary>Scales <c>[out, groups]</c>.</summary>
+    public float[] Scales { get; }
+
+    /// <summary><c>s·z</c> per <c>[out, groups]</c>.</summary>
+    public float[] Mins { get; }
+
+    /// <summary>Bytes the kernels stream per product (codes, scales, mins).</summary>
+    public long WeightBytes => Codes.LongLength + 4L * (Scales.Length + Mins.Length);
+
+    /// <summary>
+    /// Packs codes <c>[out, in]</c> (0..15), scales and zeros <c>[out, groups]</c>, and the group of each input
+    /// (<paramref name="gIdx"/>; null = <c>i / groupSize</c>). Act-order g_idx is stored as an input permutation.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not match the shape, a code exceeds 15, or a group of g_idx does not have groupSize members.</exception>
+    public static Int4Matrix Pack(ReadOnlySpan<byte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<int> zeros, int[]? gIdx,
+        int outFeatures, int inFeatures, int groupSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        var permutation = ActOrder.Permutation(gIdx, inFeatures, groupSize);
+        var layout = new BlockLayout(inFeatures, groupSize, ChunkInputs, permutation);
+        RtnQuantizer.CheckLength(codes.Length, (long)outFeatures * inFeatures, nameof(codes));
+        RtnQuantizer.CheckLength(scales.Length, (long)outFeatures * layout.Groups, nameof(scales));
+        RtnQuantizer.CheckLength(zeros.Length, (long)outFeatures * layout.Groups, nameof(zeros));
+        var rowBytes = layout.PaddedIn / 2;
+        var packed = new byte[(long)outFeatures * rowBytes];
+        for (var o = 0; o < outFeatures; o++)
+        {
+            var row = codes.Slice(o * inFeatures, inFeatures);
+            for (var k = 0; k < inFeatures; k++)
+            {
+                var code = row[permutation is null ? k : permutation[k]];
+                if (code > 15)
+                {
+                    throw new ArgumentException($"code {code} at [{o}, {k}] does not fit 4 bits.", nameof(codes));
+                }
+                var chunk = k / ChunkInputs;
+                var within = k % ChunkInputs;
+                var index = o * rowBytes + chunk * 32 + within % 32;
+                packed[index] |= (byte)(within < 32 ? code : code << 4);
+            }
+        }
+        var mins = new float[scales.Length];
+        for (var k = 0; k < mins.Length; k++)
+        {
+            mins[k] = scales[k] * zeros[k];
+        }
+        return new Int4Matrix(outFeatures, layout, packed, scales.ToArray(), mins);
+    }
+
+    /// <summary>Repacks a 4-bit GPTQ checkpoint linear (any g_idx, including act-order).</summary>
+    /// <exception cref="ArgumentException">The linear is not 4-bit.</exception>
+    public static Int4Matrix FromGptq(GptqLinear linear)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        if (linear.Bits != 4)
+        {
+            throw new ArgumentException($"the int4 kernel needs 4-bit weights, not {linear.Bits}-bit.", nameof(linear));
+        }
+        var (o, i, g) = (linear.OutFeatures, linear.InFeatures, linear.Groups);
+        var codesT = linear.UnpackCodes();
+        var zerosT = linear.UnpackZeros();
+        var codes = new byte[(long)o * i];
+        for (var r = 0; r < i; r++)
+        {
+            for (var c = 0; c < o; c++)
+            {
+                codes[c * i + r] = (byte)codesT[r * o + c];
+            }
+        }
+        var scales = new float[o * g];
+        var zeros = new int[o * g];
+        for (var group = 0; group < g; group++)
+        {
+            for (var c = 0; c < o; c++)
+            {
+                scales[c * g + group] = (float)linear.Scales[group * o + c];
+                zeros[c * g + group] = zerosT[group * o + c];
+            }
+        }
+        return Pack(codes, scales, zeros, linear.GIdx, o, i, linear.GroupSize == -1 ? -1 : i / g);
+    }
+
+    /// <summary>The stored code of row <paramref name="o"/>, stored input <paramref name="k"/> (padding reads 0).</summary>
+    public int CodeAt(int o, int k)
+    {
+        var chunk = k / ChunkInputs;
+        var within = k % ChunkInputs;
+        var value = Codes[(long)o * (Layout.PaddedIn / 2) + chunk * 32 + within % 32];
+        return within < 32 ? value & 0xF : value >> 4;
+    }
+
+    /// <summary>The fp32 weight <c>[out, in]</c> in the original input order: the reference the kernels are checked against.</summary>
+    public float[] Dequantize()
+    {
+        var layout = Layout;
+        var weight = new float[(long)OutFeatures * layout.InFeatures];
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            for (var k = 0; k < layout.InFeatures; k++)
+            {
+                var g = layout.GroupOfBlock[k / BlockLayout.BlockSize];
+                var i = layout.Permutation is null ? k : layout.Permutation[k];
+                weight[o * layout.InFeatures + i] = Scales[o * layout.Groups + g] * CodeAt(o, k) - Mins[o * layout.Groups + g];
+            }
+        }
+        return weight;
+    }
+}

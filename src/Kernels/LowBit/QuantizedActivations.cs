@@ -1,0 +1,109 @@
+namespace Optimizer.Kernels.LowBit;
+
+/// <summary>
+/// fp32 activations <c>[batch, in]</c> quantized to int8 per block of 32 (absmax, round half to even), in the stored input
+/// order of one <see cref="BlockLayout"/>: what the integer-dot kernels multiply with. Reusable: <see cref="Quantize"/>
+/// grows the buffers only when a larger shape arrives, so a layer called repeatedly allocates nothing.
+/// </summary>
+/// <remarks>
+/// Quantizing activations is what llama.cpp does for its Q4/Q8 dot products; the error it adds is bounded:
+/// <c>|x − sx·q| ≤ sx / 2</c> per element, so <c>|Δy| ≤ Σ_i |w_i|·sx(i) / 2</c> — the tolerance the tests assert.
+/// </remarks>
+public sealed class QuantizedActivations
+{
+    private sbyte[] _codes = [];
+    private float[] _scales = [];
+    private float[] _groupSums = [];
+
+    public int Batch { get; private set; }
+
+    /// <summary>int8 codes <c>[batch, paddedIn]</c>.</summary>
+    public ReadOnlySpan<sbyte> Codes => _codes.AsSpan(0, Batch * Layout.PaddedIn);
+
+    /// <summary>Block scales <c>[batch, blocks]</c>.</summary>
+    public ReadOnlySpan<float> Scales => _scales.AsSpan(0, Batch * Layout.Blocks);
+
+    /// <summary><c>Σ_{b ∈ g} sx[b] · Σ q</c> per <c>[batch, group]</c>: what the weight mins multiply.</summary>
+    public ReadOnlySpan<float> GroupSums => _groupSums.AsSpan(0, Batch * Layout.Groups);
+
+    public BlockLayout Layout { get; private set; } = null!;
+
+    internal sbyte[] CodeArray => _codes;
+
+    internal float[] ScaleArray => _scales;
+
+    /// <summary>Quantizes <paramref name="x"/> <c>[batch, layout.InFeatures]</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="x"/> is not <c>batch · InFeatures</c> long.</exception>
+    public void Quantize(ReadOnlySpan<float> x, int batch, BlockLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (x.Length != (long)batch * layout.InFeatures)
+        {
+            throw new ArgumentException($"x has {x.Length} values; [batch {batch}, in {layout.InFeatures}] needs {(long)batch * layout.InFeatures}.", nameof(x));
+        }
+        Layout = layout;
+        Batch = batch;
+        Grow(ref _codes, batch * layout.PaddedIn);
+        Grow(ref _scales, batch * layout.Blocks);
+        Grow(ref _groupSums, batch * layout.Groups);
+        Span<float> block = stackalloc float[BlockLayout.BlockSize];
+        for (var n = 0; n < batch; n++)
+        {
+            var row = x.Slice(n * layout.InFeatures, layout.InFeatures);
+            var sums = _groupSums.AsSpan(n * layout.Groups, layout.Groups);
+            sums.Clear();
+            for (var b = 0; b < layout.Blocks; b++)
+            {
+                Gather(row, layout, b, block);
+                var codes = _codes.AsSpan(n * layout.PaddedIn + b * BlockLayout.BlockSize, BlockLayout.BlockSize);
+                var (scale, sum) = QuantizeBlock(block, codes);
+                _scales[n * layout.Blocks + b] = scale;
+                sums[layout.GroupOfBlock[b]] += scale * sum;
+            }
+        }
+    }
+
+    private static void Gather(ReadOnlySpan<float> row, BlockLayout layout, int block, Span<float> destination)
+    {
+        var start = block * BlockLayout.BlockSize;
+        for (var j = 0; j < destination.Length; j++)
+        {
+            var k = start + j;
+            destination[j] = k >= layout.InFeatures ? 0f : row[layout.Permutation is null ? k : layout.Permutation[k]];
+        }
+    }
+
+    private static (float Scale, int Sum) QuantizeBlock(ReadOnlySpan<float> block, Span<sbyte> codes)
+    {
+        var amax = 0f;
+        foreach (var v in block)
+        {
+            amax = MathF.Max(amax, MathF.Abs(v));
+        }
+        if (amax == 0f)
+        {
+            codes.Clear();
+            return (0f, 0);
+        }
+        var scale = amax / 127f;
+        var inverse = 127f / amax;
+        var sum = 0;
+        for (var j = 0; j < block.Length; j++)
+        {
+            var q = (int)MathF.Round(block[j] * inverse);
+            q = Math.Clamp(q, -127, 127);
+            codes[j] = (sbyte)q;
+            sum += q;
+        }
+        return (scale, sum);
+    }
+
+    private static void Grow<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
+    }
+}

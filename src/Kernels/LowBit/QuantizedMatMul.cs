@@ -1,0 +1,125 @@
+namespace Optimizer.Kernels.LowBit;
+
+/// <summary>
+/// <c>y = x · Wᵀ</c> for quantized weights without dequantizing them: fp32 activations <c>[batch, in]</c> (quantized to
+/// int8 per block of 32 inside <see cref="QuantizedActivations"/>), fp32 output <c>[batch, out]</c>.
+/// </summary>
+/// <remarks>
+/// Output rows are split across threads once a product is large enough to pay for it (<see cref="ParallelThreshold"/>);
+/// the cancellation token is checked between row tiles only. Each row is read once per call: the batch loop runs inside
+/// the row, so for batch ≤ 16 the row's bytes stay in L1 while every activation row uses them.
+/// </remarks>
+public static partial class QuantizedMatMul
+{
+    /// <summary>Weights per call below which one thread does all the work (thread hand-off costs more).</summary>
+    public const long ParallelThreshold = 1L << 18;
+
+    /// <summary>Rows per task: enough work to amortize scheduling, few enough to balance two to sixteen cores.</summary>
+    private const int RowsPerTile = 64;
+
+    /// <summary><c>y [batch, out] = x · Wᵀ</c> for a 4-bit group-wise matrix.</summary>
+    /// <exception cref="ArgumentException">The activations were quantized for another layout, or <paramref name="y"/> has the wrong length.</exception>
+    public static void Int4(Int4Matrix weight, QuantizedActivations x, Span<float> y,
+        KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
+        switch (Resolve(width))
+        {
+            case KernelWidth.Vector256: Run<Int4Dot256>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector128: Run<Int4Dot128>(rows, x, y, cancellationToken); break;
+            default: Run<Int4DotScalar>(rows, x, y, cancellationToken); break;
+        }
+    }
+
+    /// <summary><c>y [batch, out] = x · Wᵀ</c> for an 8-bit matrix.</summary>
+    /// <exception cref="ArgumentException">The activations were quantized for another layout, or <paramref name="y"/> has the wrong length.</exception>
+    public static void Int8(Int8Matrix weight, QuantizedActivations x, Span<float> y,
+        KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
+        switch (Resolve(width))
+        {
+            case KernelWidth.Vector256: Run<Int8Dot256>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector128: Run<Int8Dot128>(rows, x, y, cancellationToken); break;
+            default: Run<Int8DotScalar>(rows, x, y, cancellationToken); break;
+        }
+    }
+
+    private static KernelWidth Resolve(KernelWidth requested)
+    {
+        if ((int)requested == -1)
+        {
+            return KernelWidths.Best;
+        }
+        if (requested > KernelWidths.Best)
+        {
+            throw new PlatformNotSupportedException($"{requested} is not supported on this machine (best: {KernelWidths.Best}).");
+        }
+        return requested;
+    }
+
+    private static unsafe void Run<TDot>(RowSet rows, QuantizedActivations x, Span<float> y, CancellationToken cancellationToken)
+        where TDot : IRowDot
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!ReferenceEquals(x.Layout, rows.Layout))
+        {
+            throw new ArgumentException("the activations were quantized for another matrix's layout.", nameof(x));
+        }
+        if (y.Length != (long)x.Batch * rows.Count)
+        {
+            throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {rows.Count}] needs {(long)x.Batch * rows.Count}.", nameof(y));
+        }
+        var work = (long)rows.Count * rows.Layout.PaddedIn * x.Batch;
+        if (work < ParallelThreshold || Environment.ProcessorCount == 1)
+        {
+            RunRows<TDot>(rows, x, y, 0, rows.Count);
+            return;
+        }
+        var tiles = (rows.Count + RowsPerTile - 1) / RowsPerTile;
+        fixed (float* destination = y)
+        {
+            // A pointer crosses into the lambda because a Span cannot; the fixed block outlives Parallel.For.
+            var output = (nint)destination;
+            var length = y.Length;
+            Parallel.For(0, tiles, new ParallelOptions { CancellationToken = cancellationToken }, tile =>
+            {
+                var start = tile * RowsPerTile;
+                RunRows<TDot>(rows, x, new Span<float>((void*)output, length), start, Math.Min(start + RowsPerTile, rows.Count));
+            });
+        }
+    }
+
+    private static void RunRows<TDot>(RowSet rows, QuantizedActivations x, Span<float> y, int start, int end)
+        where TDot : IRowDot
+    {
+        var layout = rows.Layout;
+        var codes = rows.Codes.AsSpan();
+        var activations = x.Codes;
+        var blockScales = x.Scales;
+        var groupSums = x.GroupSums;
+        for (var o = start; o < end; o++)
+        {
+            var row = codes.Slice(o * rows.RowBytes, rows.RowBytes);
+            var scales = rows.Scales.AsSpan(o * layout.Groups, layout.Groups);
+            var mins = rows.Mins.AsSpan(o * layout.Groups, layout.Groups);
+            for (var n = 0; n < x.Batch; n++)
+            {
+                var dot = TDot.Dot(row, activations.Slice(n * layout.PaddedIn, layout.PaddedIn),
+                    blockScales.Slice(n * layout.Blocks, layout.Blocks), scales, layout.GroupOfBlock);
+                var minTerm = 0f;
+                var sums = groupSums.Slice(n * layout.Groups, layout.Groups);
+                for (var g = 0; g < mins.Length; g++)
+                {
+                    minTerm += mins[g] * sums[g];
+                }
+                y[n * rows.Count + o] = dot - minTerm;
+            }
+        }
+    }
+
+    /// <summary>What the driver needs of a quantized matrix, whatever its format.</summary>
+    private sealed record RowSet(byte[] Codes, int RowBytes, int Count, float[] Scales, float[] Mins, BlockLayout Layout);
+}

@@ -1,0 +1,142 @@
+using Optimizer.Kernels.Codecs;
+using Optimizer.Kernels.LowBit;
+
+namespace Optimizer.Kernels.Tests.LowBit;
+
+public class Int4MatMulTests
+{
+    public static TheoryData<int, KernelWidth> InnerLengths()
+    {
+        var data = new TheoryData<int, KernelWidth>();
+        foreach (var width in KernelWidths.Supported)
+        {
+            for (var k = 1; k <= 256; k++)
+            {
+                data.Add(k, width);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InnerLengths))]
+    public void Int4_EqualsScalarReference_ForEveryInnerLength(int inFeatures, KernelWidth width)
+    {
+        const int outFeatures = 3;
+        const int batch = 2;
+        var matrix = LowBitCases.Int4(outFeatures, inFeatures, inFeatures, seed: inFeatures);
+        var x = LowBitCases.Gaussian(batch * inFeatures, seed: 1000 + inFeatures);
+
+        var expected = LowBitCases.Run(matrix, x, batch, KernelWidth.Scalar);
+        var actual = LowBitCases.Run(matrix, x, batch, width);
+
+        var (_, magnitude) = LowBitCases.Reference(matrix.Dequantize(), x, batch, outFeatures, inFeatures);
+        for (var k = 0; k < expected.Length; k++)
+        {
+            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-5 * magnitude[k] + 1e-7,
+                $"y[{k}]: scalar {expected[k]}, {width} {actual[k]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 128, 128, 1, false)]
+    [InlineData(17, 256, 128, 3, false)]
+    [InlineData(64, 384, 128, 8, true)]
+    [InlineData(33, 192, 64, 16, false)]
+    [InlineData(5, 96, 32, 4, true)]
+    [InlineData(130, 512, -1, 5, false)]
+    public void Int4_MatchesDequantizedMatMul_WithinActivationQuantizationBound(int outFeatures, int inFeatures, int groupSize, int batch, bool actOrder)
+    {
+        var matrix = LowBitCases.Int4(outFeatures, inFeatures, groupSize == -1 ? inFeatures : groupSize, seed: outFeatures, actOrder);
+        var x = LowBitCases.Gaussian(batch * inFeatures, seed: 7 * inFeatures);
+        var weight = matrix.Dequantize();
+        var (reference, magnitude) = LowBitCases.Reference(weight, x, batch, outFeatures, inFeatures);
+        var bound = LowBitCases.ActivationBound(weight, x, batch, outFeatures, matrix.Layout);
+
+        foreach (var width in KernelWidths.Supported)
+        {
+            var y = LowBitCases.Run(matrix, x, batch, width);
+            for (var k = 0; k < y.Length; k++)
+            {
+                Assert.True(Math.Abs(y[k] - reference[k]) <= bound[k] + 1e-5 * magnitude[k],
+                    $"{width} y[{k}] = {y[k]}, reference {reference[k]}, bound {bound[k]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Int4_ParallelRowsEqualSingleThreadedScalar_WhenTheProductIsLarge()
+    {
+        const int outFeatures = 700;
+        const int inFeatures = 1024;
+        Assert.True((long)outFeatures * inFeatures >= QuantizedMatMul.ParallelThreshold);
+        var matrix = LowBitCases.Int4(outFeatures, inFeatures, 128, seed: 3);
+        var x = LowBitCases.Gaussian(inFeatures, seed: 4);
+
+        var expected = LowBitCases.Run(matrix, x, 1, KernelWidth.Scalar);
+        var actual = LowBitCases.Run(matrix, x, 1, KernelWidths.Best);
+
+        var (_, magnitude) = LowBitCases.Reference(matrix.Dequantize(), x, 1, outFeatures, inFeatures);
+        for (var k = 0; k < expected.Length; k++)
+        {
+            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-5 * magnitude[k] + 1e-7, $"y[{k}]");
+        }
+    }
+
+    [Fact]
+    public void FromGptq_DequantizesLikeTheCheckpoint_WithActOrder()
+    {
+        const int outFeatures = 16;
+        const int inFeatures = 256;
+        var weight = LowBitCases.Gaussian(outFeatures * inFeatures, seed: 11, 0.1f);
+        var spec = new RtnSpec(4, 64, Symmetric: false);
+        var codes = new byte[weight.Length];
+        var scales = new float[outFeatures * 4];
+        var zeros = new int[outFeatures * 4];
+        RtnQuantizer.Quantize(weight, outFeatures, inFeatures, spec, codes, scales, zeros);
+        var gIdx = Enumerable.Range(0, inFeatures).Select(i => i / 64).ToArray();
+        new Random(5).Shuffle(gIdx);
+        var linear = GptqLinear.Pack(codes, scales, zeros, gIdx, outFeatures, inFeatures, spec);
+        var expected = new float[weight.Length];
+        linear.Dequantize(expected);
+
+        var matrix = Int4Matrix.FromGptq(linear);
+
+        Assert.NotNull(matrix.Layout.Permutation);
+        Assert.Equal(expected, matrix.Dequantize());
+    }
+
+    [Fact]
+    public void Int4_ThrowsArgumentException_WhenOutputLengthIsWrong()
+    {
+        var matrix = LowBitCases.Int4(4, 64, 64, seed: 1);
+        var activations = new QuantizedActivations();
+        activations.Quantize(new float[64], 1, matrix.Layout);
+
+        var error = Assert.Throws<ArgumentException>(() => QuantizedMatMul.Int4(matrix, activations, new float[3]));
+        Assert.Equal("y", error.ParamName);
+    }
+
+    [Fact]
+    public void Int4_ThrowsArgumentException_WhenActivationsWereQuantizedForAnotherMatrix()
+    {
+        var matrix = LowBitCases.Int4(4, 64, 64, seed: 1);
+        var other = LowBitCases.Int4(4, 64, 64, seed: 2);
+        var activations = new QuantizedActivations();
+        activations.Quantize(new float[64], 1, other.Layout);
+
+        var error = Assert.Throws<ArgumentException>(() => QuantizedMatMul.Int4(matrix, activations, new float[4]));
+        Assert.Equal("x", error.ParamName);
+    }
+
+    [Fact]
+    public void Pack_Throws_WhenActOrderGroupsAreUneven()
+    {
+        var gIdx = Enumerable.Repeat(0, 64).ToArray();
+        gIdx[0] = 1;
+
+        var error = Assert.Throws<ArgumentException>(() =>
+            Int4Matrix.Pack(new byte[64], new float[2], new int[2], gIdx, 1, 64, 32));
+        Assert.Equal("gIdx", error.ParamName);
+    }
+}

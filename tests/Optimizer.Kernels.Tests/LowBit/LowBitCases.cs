@@ -1,0 +1,116 @@
+using Optimizer.Kernels.Codecs;
+using Optimizer.Kernels.LowBit;
+
+namespace Optimizer.Kernels.Tests.LowBit;
+
+/// <summary>Random weights and activations with fixed seeds, and the fp32 reference product they are checked against.</summary>
+internal static class LowBitCases
+{
+    public static float[] Gaussian(int count, int seed, float scale = 1f)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (var k = 0; k < values.Length; k++)
+        {
+            // Box–Muller: weights and activations of real layers are bell-shaped, and a few large values exercise the scales.
+            var u = 1.0 - random.NextDouble();
+            values[k] = scale * (float)(Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
+        return values;
+    }
+
+    /// <summary>An int4 matrix from RTN codes of a Gaussian weight, optionally with a shuffled (act-order) g_idx.</summary>
+    public static Int4Matrix Int4(int outFeatures, int inFeatures, int groupSize, int seed, bool actOrder = false)
+    {
+        var weight = Gaussian(outFeatures * inFeatures, seed, 0.05f);
+        var spec = new RtnSpec(4, groupSize == inFeatures ? -1 : groupSize, Symmetric: false);
+        var groups = spec.GroupCount(inFeatures);
+        var codes = new byte[weight.Length];
+        var scales = new float[outFeatures * groups];
+        var zeros = new int[outFeatures * groups];
+        RtnQuantizer.Quantize(weight, outFeatures, inFeatures, spec, codes, scales, zeros);
+        int[]? gIdx = null;
+        if (actOrder)
+        {
+            gIdx = Enumerable.Range(0, inFeatures).Select(i => i / spec.EffectiveGroupSize(inFeatures)).ToArray();
+            new Random(seed + 1).Shuffle(gIdx);
+        }
+        return Int4Matrix.Pack(codes, scales, zeros, gIdx, outFeatures, inFeatures, spec.GroupSize);
+    }
+
+    /// <summary><c>x · Wᵀ</c> in double from fp32 weights <c>[out, in]</c>, with <c>Σ |w·x|</c> for a relative tolerance.</summary>
+    public static (double[] Y, double[] Magnitude) Reference(float[] weight, float[] x, int batch, int outFeatures, int inFeatures)
+    {
+        var y = new double[batch * outFeatures];
+        var magnitude = new double[y.Length];
+        for (var n = 0; n < batch; n++)
+        {
+            for (var o = 0; o < outFeatures; o++)
+            {
+                for (var i = 0; i < inFeatures; i++)
+                {
+                    var term = (double)weight[o * inFeatures + i] * x[n * inFeatures + i];
+                    y[n * outFeatures + o] += term;
+                    magnitude[n * outFeatures + o] += Math.Abs(term);
+                }
+            }
+        }
+        return (y, magnitude);
+    }
+
+    /// <summary>
+    /// The bound activation quantization allows: <c>Σ_i |w_i| · sx(i) / 2</c> per output, with sx the absmax/127 scale of
+    /// input i's block (in stored order), plus fp32 rounding of the sums.
+    /// </summary>
+    public static double[] ActivationBound(float[] weight, float[] x, int batch, int outFeatures, BlockLayout layout)
+    {
+        var inFeatures = layout.InFeatures;
+        var bound = new double[batch * outFeatures];
+        for (var n = 0; n < batch; n++)
+        {
+            var blockScale = new double[layout.Blocks];
+            for (var k = 0; k < inFeatures; k++)
+            {
+                var i = layout.Permutation is null ? k : layout.Permutation[k];
+                blockScale[k / BlockLayout.BlockSize] = Math.Max(blockScale[k / BlockLayout.BlockSize], Math.Abs(x[n * inFeatures + i]) / 127.0);
+            }
+            for (var o = 0; o < outFeatures; o++)
+            {
+                for (var k = 0; k < inFeatures; k++)
+                {
+                    var i = layout.Permutation is null ? k : layout.Permutation[k];
+                    bound[n * outFeatures + o] += Math.Abs(weight[o * inFeatures + i]) * blockScale[k / BlockLayout.BlockSize] / 2;
+                }
+            }
+        }
+        return bound;
+    }
+
+    public static float[] Run(Int4Matrix matrix, float[] x, int batch, KernelWidth width)
+    {
+        var activations = new QuantizedActivations();
+        activations.Quantize(x, batch, matrix.Layout);
+        var y = new float[batch * matrix.OutFeatures];
+        QuantizedMatMul.Int4(matrix, activations, y, width);
+        return y;
+    }
+
+    public static float[] Run(Int8Matrix matrix, float[] x, int batch, KernelWidth width)
+    {
+        var activations = new QuantizedActivations();
+        activations.Quantize(x, batch, matrix.Layout);
+        var y = new float[batch * matrix.OutFeatures];
+        QuantizedMatMul.Int8(matrix, activations, y, width);
+        return y;
+    }
+
+    public static TheoryData<KernelWidth> Widths()
+    {
+        var data = new TheoryData<KernelWidth>();
+        foreach (var width in KernelWidths.Supported)
+        {
+            data.Add(width);
+        }
+        return data;
+    }
+}
