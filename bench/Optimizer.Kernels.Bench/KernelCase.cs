@@ -1,0 +1,97 @@
+using Optimizer.Kernels.Bench.Ggml;
+using Optimizer.Kernels.Codecs;
+using Optimizer.Kernels.LowBit;
+using TorchSharp;
+
+namespace Optimizer.Kernels.Bench;
+
+/// <summary>
+/// One shape and batch: the fp32 weight and activations (fixed seeds) and every implementation of <c>y = x · Wᵀ</c>
+/// built from them, each created on first use and kept for the whole process (BenchmarkDotNet runs every benchmark of a
+/// case in the same process with the in-process toolchain, and quantizing 45 M weights per benchmark would dominate).
+/// </summary>
+internal sealed class KernelCase
+{
+    private static readonly Dictionary<(int, int, int), KernelCase> Cache = [];
+    private readonly Dictionary<int, GgmlMatMul> _ggml = [];
+    private Int4Matrix? _int4;
+    private Int8Matrix? _int8;
+    private torch.Tensor? _torchWeight;
+    private torch.Tensor? _torchInput;
+
+    private KernelCase(int outFeatures, int inFeatures, int batch)
+    {
+        (OutFeatures, InFeatures, Batch) = (outFeatures, inFeatures, batch);
+        Weight = Gaussian((long)outFeatures * inFeatures, seed: 1, scale: 0.02f);
+        Input = Gaussian((long)batch * inFeatures, seed: 2, scale: 1f);
+        Output = new float[batch * outFeatures];
+    }
+
+    public int OutFeatures { get; }
+
+    public int InFeatures { get; }
+
+    public int Batch { get; }
+
+    public float[] Weight { get; }
+
+    public float[] Input { get; }
+
+    public float[] Output { get; }
+
+    public QuantizedActivations Activations { get; } = new();
+
+    public static KernelCase Get(int outFeatures, int inFeatures, int batch)
+    {
+        lock (Cache)
+        {
+            if (!Cache.TryGetValue((outFeatures, inFeatures, batch), out var found))
+            {
+                found = new KernelCase(outFeatures, inFeatures, batch);
+                Cache[(outFeatures, inFeatures, batch)] = found;
+            }
+            return found;
+        }
+    }
+
+    public Int4Matrix Int4 => _int4 ??= QuantizeInt4();
+
+    public Int8Matrix Int8 => _int8 ??= Int8Matrix.Quantize(Weight, OutFeatures, InFeatures);
+
+    public torch.Tensor TorchWeight => _torchWeight ??= torch.tensor(Weight, [OutFeatures, InFeatures]);
+
+    public torch.Tensor TorchInput => _torchInput ??= torch.tensor(Input, [Batch, InFeatures]);
+
+    public GgmlMatMul Ggml(int type)
+    {
+        if (!_ggml.TryGetValue(type, out var found))
+        {
+            found = new GgmlMatMul(type, Weight, OutFeatures, InFeatures, Input, Batch, Environment.ProcessorCount);
+            _ggml[type] = found;
+        }
+        return found;
+    }
+
+    private Int4Matrix QuantizeInt4()
+    {
+        var spec = new RtnSpec(4, 128, Symmetric: false);
+        var groups = spec.GroupCount(InFeatures);
+        var codes = new byte[Weight.LongLength];
+        var scales = new float[OutFeatures * groups];
+        var zeros = new int[OutFeatures * groups];
+        RtnQuantizer.Quantize(Weight, OutFeatures, InFeatures, spec, codes, scales, zeros);
+        return Int4Matrix.Pack(codes, scales, zeros, null, OutFeatures, InFeatures, 128);
+    }
+
+    private static float[] Gaussian(long count, int seed, float scale)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (long k = 0; k < values.LongLength; k++)
+        {
+            var u = 1.0 - random.NextDouble();
+            values[k] = scale * (float)(Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
+        return values;
+    }
+}
