@@ -2,39 +2,41 @@ namespace Optimizer.Kernels.LowBit;
 
 /// <summary>
 /// How the input dimension of a quantized matrix is cut for the integer-dot kernels: activations are quantized to int8 in
-/// blocks of <see cref="BlockSize"/> inputs, weights carry one (scale, min) pair per group, and a group is a whole number
-/// of blocks. The input dimension is padded with zeros to <see cref="PaddedIn"/>; padded activations are 0, so padded
-/// weights contribute nothing whatever their code.
+/// blocks of <see cref="BlockSize"/> inputs, weights carry one (scale, min) pair per group, and every block lies in one
+/// group — so a block's integer dot needs one float multiply-add, whatever its length. The input dimension is padded with
+/// zeros to a whole number of blocks; padded activations are 0, so padded weights contribute nothing whatever their code.
 /// </summary>
 public sealed class BlockLayout
 {
-    /// <summary>Inputs per activation block (one int8 scale each) — llama.cpp's Q8_0 block, and one AVX2 register of int8.</summary>
-    public const int BlockSize = 32;
+    /// <summary>The longest activation block: 128 int8 values share one scale (precision vs. one fp32 step per block).</summary>
+    public const int MaxBlockSize = 128;
 
     /// <param name="inFeatures">Inputs of the original matrix.</param>
-    /// <param name="groupSize">Inputs sharing one weight scale; -1 = the whole row. Must be a multiple of <see cref="BlockSize"/> or the whole row.</param>
-    /// <param name="padTo">The padded input dimension is a multiple of this (a multiple of <see cref="BlockSize"/>).</param>
+    /// <param name="groupSize">Inputs sharing one weight scale; -1 = the whole row. Must be a multiple of <paramref name="unit"/> or the whole row.</param>
+    /// <param name="unit">Inputs one step of the kernel consumes (32 for int8, 64 for int4): blocks are multiples of it.</param>
     /// <param name="permutation">Input order the weights are stored in (act-order), or null for the natural order.</param>
     /// <exception cref="ArgumentOutOfRangeException">The sizes do not fit the rules above.</exception>
-    public BlockLayout(int inFeatures, int groupSize, int padTo, int[]? permutation = null)
+    public BlockLayout(int inFeatures, int groupSize, int unit, int[]? permutation = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
-        if (padTo <= 0 || padTo % BlockSize != 0)
+        if (unit <= 0 || MaxBlockSize % unit != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(padTo), padTo, $"must be a positive multiple of {BlockSize}.");
+            throw new ArgumentOutOfRangeException(nameof(unit), unit, $"must divide {MaxBlockSize}.");
         }
         var wholeRow = groupSize == -1 || groupSize == inFeatures;
-        if (!wholeRow && (groupSize <= 0 || groupSize % BlockSize != 0 || inFeatures % groupSize != 0))
+        if (!wholeRow && (groupSize <= 0 || groupSize % unit != 0 || inFeatures % groupSize != 0))
         {
             throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize,
-                $"must be -1, the row length, or a multiple of {BlockSize} that divides {inFeatures}.");
+                $"must be -1, the row length, or a multiple of {unit} that divides {inFeatures}.");
         }
         if (permutation is not null && permutation.Length != inFeatures)
         {
             throw new ArgumentOutOfRangeException(nameof(permutation), permutation.Length, $"must have {inFeatures} entries.");
         }
         InFeatures = inFeatures;
-        PaddedIn = (inFeatures + padTo - 1) / padTo * padTo;
+        // The largest block that divides the group (groups are multiples of the unit, and the unit divides 128).
+        BlockSize = wholeRow ? MaxBlockSize : Gcd(groupSize, MaxBlockSize);
+        PaddedIn = (inFeatures + BlockSize - 1) / BlockSize * BlockSize;
         Blocks = PaddedIn / BlockSize;
         Groups = wholeRow ? 1 : inFeatures / groupSize;
         GroupSize = wholeRow ? inFeatures : groupSize;
@@ -42,10 +44,13 @@ public sealed class BlockLayout
         GroupOfBlock = new int[Blocks];
         for (var b = 0; b < Blocks; b++)
         {
-            // A whole-row group also owns the padding blocks.
-            GroupOfBlock[b] = wholeRow ? 0 : Math.Min(b * BlockSize / groupSize, Groups - 1);
+            // A whole-row group also owns the padding.
+            GroupOfBlock[b] = wholeRow ? 0 : b * BlockSize / groupSize;
         }
     }
+
+    /// <summary>Inputs per activation block (one int8 scale each); divides the group size.</summary>
+    public int BlockSize { get; }
 
     public int InFeatures { get; }
 
@@ -64,4 +69,6 @@ public sealed class BlockLayout
 
     /// <summary>Weight group of each activation block: a table so the hot loop never divides.</summary>
     public int[] GroupOfBlock { get; }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 }

@@ -132,7 +132,7 @@ public sealed class Int4Matrix
         {
             for (var k = 0; k < layout.InFeatures; k++)
             {
-                var g = layout.GroupOfBlock[k / BlockLayout.BlockSize];
+                var g = layout.GroupOfBlock[k / layout.BlockSize];
                 var i = layout.Permutation is null ? k : layout.Permutation[k];
                 weight[o * layout.InFeatures + i] = Scales[o * layout.Groups + g] * CodeAt(o, k) - Mins[o * layout.Groups + g];
             }

@@ -8,21 +8,30 @@ namespace Optimizer.Kernels.LowBit;
 /// <summary>Int8 row dot, reference.</summary>
 internal readonly struct Int8DotScalar : IRowDot
 {
-    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
-        ReadOnlySpan<float> groupScales, ReadOnlySpan<int> groupOfBlock)
+    public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout)
     {
-        var weights = MemoryMarshal.Cast<byte, sbyte>(row);
+        var signed = MemoryMarshal.Cast<byte, sbyte>(weights);
         var total = 0f;
-        for (var b = 0; b < blockScales.Length; b++)
+        for (var b = 0; b < layout.Blocks; b++)
         {
             var sum = 0;
-            for (var j = b * 32; j < b * 32 + 32; j++)
+            for (var k = b * layout.BlockSize; k < (b + 1) * layout.BlockSize; k++)
             {
-                sum += weights[j] * x[j];
+                sum += signed[k] * x[k];
             }
-            total += blockScales[b] * groupScales[groupOfBlock[b]] * sum;
+            total += blockScales[b] * groupScales[layout.GroupOfBlock[b]] * sum;
         }
         return total;
+    }
+
+    public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
+    {
+        for (var r = 0; r < 4; r++)
+        {
+            results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
+        }
     }
 }
 
@@ -34,47 +43,98 @@ internal readonly struct Int8DotScalar : IRowDot
 internal readonly struct Int8Dot256 : IRowDot
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
-        ReadOnlySpan<float> groupScales, ReadOnlySpan<int> groupOfBlock)
+    private static Vector256<int> Step(Vector256<byte> magnitude, Vector256<sbyte> w, ref sbyte x, int step) =>
+        Avx2.MultiplyAddAdjacent(
+            Avx2.MultiplyAddAdjacent(magnitude, Avx2.Sign(Vector256.LoadUnsafe(ref x, (nuint)(step * 32)), w)),
+            Vector256.Create((short)1));
+
+    public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout)
     {
-        ref var weights = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(row));
+        ref var codes = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(weights));
         ref var activations = ref MemoryMarshal.GetReference(x);
-        var ones = Vector256.Create((short)1);
+        var stepsPerBlock = layout.BlockSize / Int8Matrix.Unit;
         var acc = Vector256<float>.Zero;
-        for (var b = 0; b < blockScales.Length; b++)
+        var step = 0;
+        for (var b = 0; b < layout.Blocks; b++)
         {
-            var w = Vector256.LoadUnsafe(ref weights, (nuint)(b * 32));
-            var a = Vector256.LoadUnsafe(ref activations, (nuint)(b * 32));
-            var products = Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(a, w));
-            var dot = Avx2.MultiplyAddAdjacent(products, ones);
-            acc = Fma.MultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(blockScales[b] * groupScales[groupOfBlock[b]]), acc);
+            var sum = Vector256<int>.Zero;
+            for (var end = step + stepsPerBlock; step < end; step++)
+            {
+                var w = Vector256.LoadUnsafe(ref codes, (nuint)(step * 32));
+                sum += Step(Avx2.Abs(w), w, ref activations, step);
+            }
+            acc = Fma.MultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(blockScales[b] * groupScales[layout.GroupOfBlock[b]]), acc);
         }
         return Vector256.Sum(acc);
+    }
+
+    public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
+    {
+        ref var codes = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(weights));
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var x1 = ref Unsafe.Add(ref x0, layout.PaddedIn);
+        ref var x2 = ref Unsafe.Add(ref x1, layout.PaddedIn);
+        ref var x3 = ref Unsafe.Add(ref x2, layout.PaddedIn);
+        var (blocks, stepsPerBlock) = (layout.Blocks, layout.BlockSize / Int8Matrix.Unit);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        var step = 0;
+        for (var b = 0; b < blocks; b++)
+        {
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (var end = step + stepsPerBlock; step < end; step++)
+            {
+                var w = Vector256.LoadUnsafe(ref codes, (nuint)(step * 32));
+                var magnitude = Avx2.Abs(w);
+                s0 += Step(magnitude, w, ref x0, step);
+                s1 += Step(magnitude, w, ref x1, step);
+                s2 += Step(magnitude, w, ref x2, step);
+                s3 += Step(magnitude, w, ref x3, step);
+            }
+            var sw = groupScales[layout.GroupOfBlock[b]];
+            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(blockScales[b] * sw), acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(blockScales[blocks + b] * sw), acc1);
+            acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(s2), Vector256.Create(blockScales[2 * blocks + b] * sw), acc2);
+            acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(s3), Vector256.Create(blockScales[3 * blocks + b] * sw), acc3);
+        }
+        results[0] = Vector256.Sum(acc0);
+        results[1] = Vector256.Sum(acc1);
+        results[2] = Vector256.Sum(acc2);
+        results[3] = Vector256.Sum(acc3);
     }
 }
 
 /// <summary>Int8 row dot with SSSE3 (same sign trick as <see cref="Int8Dot256"/>).</summary>
 internal readonly struct Int8Dot128 : IRowDot
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
-        ReadOnlySpan<float> groupScales, ReadOnlySpan<int> groupOfBlock)
+    public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout)
     {
-        ref var weights = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(row));
+        ref var codes = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(weights));
         ref var activations = ref MemoryMarshal.GetReference(x);
         var ones = Vector128.Create((short)1);
         var acc = Vector128<float>.Zero;
-        for (var b = 0; b < blockScales.Length; b++)
+        for (var b = 0; b < layout.Blocks; b++)
         {
-            var dot = Vector128<int>.Zero;
-            for (var half = 0; half < 32; half += 16)
+            var sum = Vector128<int>.Zero;
+            for (var k = b * layout.BlockSize; k < (b + 1) * layout.BlockSize; k += 16)
             {
-                var w = Vector128.LoadUnsafe(ref weights, (nuint)(b * 32 + half));
-                var a = Vector128.LoadUnsafe(ref activations, (nuint)(b * 32 + half));
-                dot += Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(Ssse3.Abs(w), Ssse3.Sign(a, w)), ones);
+                var w = Vector128.LoadUnsafe(ref codes, (nuint)k);
+                var a = Vector128.LoadUnsafe(ref activations, (nuint)k);
+                sum += Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(Ssse3.Abs(w), Ssse3.Sign(a, w)), ones);
             }
-            acc += Vector128.ConvertToSingle(dot) * Vector128.Create(blockScales[b] * groupScales[groupOfBlock[b]]);
+            acc += Vector128.ConvertToSingle(sum) * Vector128.Create(blockScales[b] * groupScales[layout.GroupOfBlock[b]]);
         }
         return Vector128.Sum(acc);
+    }
+
+    public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
+    {
+        for (var r = 0; r < 4; r++)
+        {
+            results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
+        }
     }
 }

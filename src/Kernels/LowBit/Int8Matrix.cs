@@ -6,9 +6,12 @@ namespace Optimizer.Kernels.LowBit;
 /// An 8-bit weight <c>W [out, in]</c>, <c>w = s·(q − z)</c> with RTN's unsigned codes, per channel (default) or per group,
 /// stored for the integer-dot kernels as signed bytes <c>q − 128</c> with the zero shifted alike.
 /// </summary>
-/// <remarks>Rows are <c>PaddedIn</c> bytes (a multiple of 32, zero padded); mins are <c>s·(z − 128)</c>.</remarks>
+/// <remarks>Rows are <c>PaddedIn</c> bytes (whole activation blocks, zero padded); mins are <c>s·(z − 128)</c>.</remarks>
 public sealed class Int8Matrix
 {
+    /// <summary>Inputs per kernel step: one AVX2 register of int8.</summary>
+    public const int Unit = 32;
+
     private Int8Matrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales, float[] mins)
     {
         OutFeatures = outFeatures;
@@ -43,7 +46,7 @@ public sealed class Int8Matrix
         int outFeatures, int inFeatures, int groupSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
-        var layout = new BlockLayout(inFeatures, groupSize, BlockLayout.BlockSize);
+        var layout = new BlockLayout(inFeatures, groupSize, Unit);
         RtnQuantizer.CheckLength(codes.Length, (long)outFeatures * inFeatures, nameof(codes));
         RtnQuantizer.CheckLength(scales.Length, (long)outFeatures * layout.Groups, nameof(scales));
         RtnQuantizer.CheckLength(zeros.Length, (long)outFeatures * layout.Groups, nameof(zeros));
@@ -85,7 +88,7 @@ public sealed class Int8Matrix
         {
             for (var i = 0; i < layout.InFeatures; i++)
             {
-                var g = layout.GroupOfBlock[i / BlockLayout.BlockSize];
+                var g = layout.GroupOfBlock[i / layout.BlockSize];
                 weight[o * layout.InFeatures + i] = Scales[o * layout.Groups + g] * CodeAt(o, i) - Mins[o * layout.Groups + g];
             }
         }

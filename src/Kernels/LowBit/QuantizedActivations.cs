@@ -1,7 +1,7 @@
 namespace Optimizer.Kernels.LowBit;
 
 /// <summary>
-/// fp32 activations <c>[batch, in]</c> quantized to int8 per block of 32 (absmax, round half to even), in the stored input
+/// fp32 activations <c>[batch, in]</c> quantized to int8 per block (absmax, round half to even), in the stored input
 /// order of one <see cref="BlockLayout"/>: what the integer-dot kernels multiply with. Reusable: <see cref="Quantize"/>
 /// grows the buffers only when a larger shape arrives, so a layer called repeatedly allocates nothing.
 /// </summary>
@@ -47,7 +47,7 @@ public sealed class QuantizedActivations
         Grow(ref _codes, batch * layout.PaddedIn);
         Grow(ref _scales, batch * layout.Blocks);
         Grow(ref _groupSums, batch * layout.Groups);
-        Span<float> block = stackalloc float[BlockLayout.BlockSize];
+        Span<float> block = stackalloc float[layout.BlockSize];
         for (var n = 0; n < batch; n++)
         {
             var row = x.Slice(n * layout.InFeatures, layout.InFeatures);
@@ -56,7 +56,7 @@ public sealed class QuantizedActivations
             for (var b = 0; b < layout.Blocks; b++)
             {
                 Gather(row, layout, b, block);
-                var codes = _codes.AsSpan(n * layout.PaddedIn + b * BlockLayout.BlockSize, BlockLayout.BlockSize);
+                var codes = _codes.AsSpan(n * layout.PaddedIn + b * layout.BlockSize, layout.BlockSize);
                 var (scale, sum) = QuantizeBlock(block, codes);
                 _scales[n * layout.Blocks + b] = scale;
                 sums[layout.GroupOfBlock[b]] += scale * sum;
@@ -66,7 +66,7 @@ public sealed class QuantizedActivations
 
     private static void Gather(ReadOnlySpan<float> row, BlockLayout layout, int block, Span<float> destination)
     {
-        var start = block * BlockLayout.BlockSize;
+        var start = block * layout.BlockSize;
         for (var j = 0; j < destination.Length; j++)
         {
             var k = start + j;

@@ -2,12 +2,13 @@ namespace Optimizer.Kernels.LowBit;
 
 /// <summary>
 /// <c>y = x · Wᵀ</c> for quantized weights without dequantizing them: fp32 activations <c>[batch, in]</c> (quantized to
-/// int8 per block of 32 inside <see cref="QuantizedActivations"/>), fp32 output <c>[batch, out]</c>.
+/// int8 per block inside <see cref="QuantizedActivations"/>), fp32 output <c>[batch, out]</c>.
 /// </summary>
 /// <remarks>
 /// Output rows are split across threads once a product is large enough to pay for it (<see cref="ParallelThreshold"/>);
 /// the cancellation token is checked between row tiles only. Each row is read once per call: the batch loop runs inside
-/// the row, so for batch ≤ 16 the row's bytes stay in L1 while every activation row uses them.
+/// the row, so for batch ≤ 16 the row's bytes stay in L1 while every activation row uses them, and four activation rows
+/// share each decoded weight step.
 /// </remarks>
 public static partial class QuantizedMatMul
 {
@@ -100,24 +101,39 @@ public static partial class QuantizedMatMul
         var activations = x.Codes;
         var blockScales = x.Scales;
         var groupSums = x.GroupSums;
+        Span<float> four = stackalloc float[4];
         for (var o = start; o < end; o++)
         {
             var row = codes.Slice(o * rows.RowBytes, rows.RowBytes);
             var scales = rows.Scales.AsSpan(o * layout.Groups, layout.Groups);
             var mins = rows.Mins.AsSpan(o * layout.Groups, layout.Groups);
-            for (var n = 0; n < x.Batch; n++)
+            var n = 0;
+            for (; n + 4 <= x.Batch; n += 4)
             {
-                var dot = TDot.Dot(row, activations.Slice(n * layout.PaddedIn, layout.PaddedIn),
-                    blockScales.Slice(n * layout.Blocks, layout.Blocks), scales, layout.GroupOfBlock);
-                var minTerm = 0f;
-                var sums = groupSums.Slice(n * layout.Groups, layout.Groups);
-                for (var g = 0; g < mins.Length; g++)
+                TDot.Dot4(row, activations.Slice(n * layout.PaddedIn), blockScales.Slice(n * layout.Blocks), scales, layout, four);
+                for (var r = 0; r < 4; r++)
                 {
-                    minTerm += mins[g] * sums[g];
+                    y[(n + r) * rows.Count + o] = four[r] - MinTerm(mins, groupSums.Slice((n + r) * layout.Groups, layout.Groups));
                 }
-                y[n * rows.Count + o] = dot - minTerm;
+            }
+            for (; n < x.Batch; n++)
+            {
+                var dot = TDot.Dot1(row, activations.Slice(n * layout.PaddedIn, layout.PaddedIn),
+                    blockScales.Slice(n * layout.Blocks, layout.Blocks), scales, layout);
+                y[n * rows.Count + o] = dot - MinTerm(mins, groupSums.Slice(n * layout.Groups, layout.Groups));
             }
         }
+    }
+
+    /// <summary><c>Σ_g min[g] · Σ_{b ∈ g} sx[b]·Σq</c>: the zero points' share, one short dot per row.</summary>
+    private static float MinTerm(ReadOnlySpan<float> mins, ReadOnlySpan<float> groupSums)
+    {
+        var total = 0f;
+        for (var g = 0; g < mins.Length; g++)
+        {
+            total += mins[g] * groupSums[g];
+        }
+        return total;
     }
 
     /// <summary>What the driver needs of a quantized matrix, whatever its format.</summary>

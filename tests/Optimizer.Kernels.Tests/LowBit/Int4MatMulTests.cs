@@ -23,7 +23,8 @@ public class Int4MatMulTests
     public void Int4_EqualsScalarReference_ForEveryInnerLength(int inFeatures, KernelWidth width)
     {
         const int outFeatures = 3;
-        const int batch = 2;
+        // Five rows: one pass of the four-row dot and one single-row dot.
+        const int batch = 5;
         var matrix = LowBitCases.Int4(outFeatures, inFeatures, inFeatures, seed: inFeatures);
         var x = LowBitCases.Gaussian(batch * inFeatures, seed: 1000 + inFeatures);
 
@@ -43,7 +44,7 @@ public class Int4MatMulTests
     [InlineData(17, 256, 128, 3, false)]
     [InlineData(64, 384, 128, 8, true)]
     [InlineData(33, 192, 64, 16, false)]
-    [InlineData(5, 96, 32, 4, true)]
+    [InlineData(5, 192, 64, 4, true)]
     [InlineData(130, 512, -1, 5, false)]
     public void Int4_MatchesDequantizedMatMul_WithinActivationQuantizationBound(int outFeatures, int inFeatures, int groupSize, int batch, bool actOrder)
     {
@@ -81,6 +82,14 @@ public class Int4MatMulTests
         {
             Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-5 * magnitude[k] + 1e-7, $"y[{k}]");
         }
+    }
+
+    [Fact]
+    public void Pack_ThrowsArgumentOutOfRange_WhenGroupsAreNarrowerThanOneChunk()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Int4Matrix.Pack(new byte[128], new float[4], new int[4], null, 1, 128, 32));
+        Assert.Equal("groupSize", error.ParamName);
     }
 
     [Fact]
@@ -132,11 +141,11 @@ public class Int4MatMulTests
     [Fact]
     public void Pack_Throws_WhenActOrderGroupsAreUneven()
     {
-        var gIdx = Enumerable.Repeat(0, 64).ToArray();
+        var gIdx = Enumerable.Repeat(0, 128).ToArray();
         gIdx[0] = 1;
 
         var error = Assert.Throws<ArgumentException>(() =>
-            Int4Matrix.Pack(new byte[64], new float[2], new int[2], gIdx, 1, 64, 32));
+            Int4Matrix.Pack(new byte[128], new float[2], new int[2], gIdx, 1, 128, 64));
         Assert.Equal("gIdx", error.ParamName);
     }
 }

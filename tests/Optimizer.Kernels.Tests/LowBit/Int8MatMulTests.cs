@@ -12,7 +12,8 @@ public class Int8MatMulTests
     public void Int8_EqualsScalarReference_ForEveryInnerLength(int inFeatures, KernelWidth width)
     {
         const int outFeatures = 3;
-        const int batch = 2;
+        // Five rows: one pass of the four-row dot and one single-row dot.
+        const int batch = 5;
         var matrix = Int8Matrix.Quantize(LowBitCases.Gaussian(outFeatures * inFeatures, seed: inFeatures, 0.05f), outFeatures, inFeatures);
         var x = LowBitCases.Gaussian(batch * inFeatures, seed: 2000 + inFeatures);
 

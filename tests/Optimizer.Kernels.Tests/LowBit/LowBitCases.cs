@@ -72,14 +72,14 @@ internal static class LowBitCases
             for (var k = 0; k < inFeatures; k++)
             {
                 var i = layout.Permutation is null ? k : layout.Permutation[k];
-                blockScale[k / BlockLayout.BlockSize] = Math.Max(blockScale[k / BlockLayout.BlockSize], Math.Abs(x[n * inFeatures + i]) / 127.0);
+                blockScale[k / layout.BlockSize] = Math.Max(blockScale[k / layout.BlockSize], Math.Abs(x[n * inFeatures + i]) / 127.0);
             }
             for (var o = 0; o < outFeatures; o++)
             {
                 for (var k = 0; k < inFeatures; k++)
                 {
                     var i = layout.Permutation is null ? k : layout.Permutation[k];
-                    bound[n * outFeatures + o] += Math.Abs(weight[o * inFeatures + i]) * blockScale[k / BlockLayout.BlockSize] / 2;
+                    bound[n * outFeatures + o] += Math.Abs(weight[o * inFeatures + i]) * blockScale[k / layout.BlockSize] / 2;
                 }
             }
         }
