@@ -15,14 +15,16 @@ public sealed class BlockLayout
     /// <param name="groupSize">Inputs sharing one weight scale; -1 = the whole row. Must be a multiple of <paramref name="unit"/> or the whole row.</param>
     /// <param name="unit">Inputs one step of the kernel consumes (32 for int8, 64 for int4): blocks are multiples of it.</param>
     /// <param name="permutation">Input order the weights are stored in (act-order), or null for the natural order.</param>
+    /// <param name="padTo">The padded input dimension is also a multiple of this (the packing's chunk), if given.</param>
     /// <exception cref="ArgumentOutOfRangeException">The sizes do not fit the rules above.</exception>
-    public BlockLayout(int inFeatures, int groupSize, int unit, int[]? permutation = null)
+    public BlockLayout(int inFeatures, int groupSize, int unit, int[]? permutation = null, int padTo = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
         if (unit <= 0 || MaxBlockSize % unit != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(unit), unit, $"must divide {MaxBlockSize}.");
         }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(padTo);
         var wholeRow = groupSize == -1 || groupSize == inFeatures;
         if (!wholeRow && (groupSize <= 0 || groupSize % unit != 0 || inFeatures % groupSize != 0))
         {
@@ -36,7 +38,8 @@ public sealed class BlockLayout
         InFeatures = inFeatures;
         // The largest block that divides the group (groups are multiples of the unit, and the unit divides 128).
         BlockSize = wholeRow ? MaxBlockSize : Gcd(groupSize, MaxBlockSize);
-        PaddedIn = (inFeatures + BlockSize - 1) / BlockSize * BlockSize;
+        var multiple = BlockSize * padTo / Gcd(BlockSize, padTo);
+        PaddedIn = (inFeatures + multiple - 1) / multiple * multiple;
         Blocks = PaddedIn / BlockSize;
         Groups = wholeRow ? 1 : inFeatures / groupSize;
         GroupSize = wholeRow ? inFeatures : groupSize;
@@ -44,8 +47,8 @@ public sealed class BlockLayout
         GroupOfBlock = new int[Blocks];
         for (var b = 0; b < Blocks; b++)
         {
-            // A whole-row group also owns the padding.
-            GroupOfBlock[b] = wholeRow ? 0 : b * BlockSize / groupSize;
+            // The last group also owns the padding (whose activations are zero).
+            GroupOfBlock[b] = wholeRow ? 0 : Math.Min(b * BlockSize / groupSize, Groups - 1);
         }
     }
 

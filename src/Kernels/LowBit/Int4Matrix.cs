@@ -6,16 +6,11 @@ namespace Optimizer.Kernels.LowBit;
 /// A 4-bit group-wise asymmetric weight <c>W [out, in]</c>, <c>w = s·(q − z)</c>, repacked for the integer-dot kernels.
 /// </summary>
 /// <remarks>
-/// Layout (ours, in memory only): each row is <c>PaddedIn / 2</c> bytes; chunk <c>c</c> of 64 inputs is 32 bytes whose
-/// byte <c>j</c> holds input <c>64c + j</c> in its low nibble and <c>64c + 32 + j</c> in its high nibble — one AVX2 load,
-/// one mask and one shift give two int8 blocks that line up with two activation blocks (llama.cpp's Q4_0 trick, widened).
-/// Mins are stored as <c>s·z</c> so the zero point costs one dot of length <c>groups</c> per row instead of work per weight.
+/// Codes are in the <see cref="NibblePacking"/> layout. Mins are stored as <c>s·z</c> so the zero point costs one dot of
+/// length <c>groups</c> per row instead of work per weight.
 /// </remarks>
 public sealed class Int4Matrix
 {
-    /// <summary>Inputs per packed chunk (32 bytes).</summary>
-    public const int ChunkInputs = 64;
-
     private Int4Matrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales, float[] mins)
     {
         OutFeatures = outFeatures;
@@ -51,28 +46,11 @@ public sealed class Int4Matrix
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
         var permutation = ActOrder.Permutation(gIdx, inFeatures, groupSize);
-        var layout = new BlockLayout(inFeatures, groupSize, ChunkInputs, permutation);
+        var layout = new BlockLayout(inFeatures, groupSize, NibblePacking.Unit, permutation, NibblePacking.ChunkInputs);
         RtnQuantizer.CheckLength(codes.Length, (long)outFeatures * inFeatures, nameof(codes));
         RtnQuantizer.CheckLength(scales.Length, (long)outFeatures * layout.Groups, nameof(scales));
         RtnQuantizer.CheckLength(zeros.Length, (long)outFeatures * layout.Groups, nameof(zeros));
-        var rowBytes = layout.PaddedIn / 2;
-        var packed = new byte[(long)outFeatures * rowBytes];
-        for (var o = 0; o < outFeatures; o++)
-        {
-            var row = codes.Slice(o * inFeatures, inFeatures);
-            for (var k = 0; k < inFeatures; k++)
-            {
-                var code = row[permutation is null ? k : permutation[k]];
-                if (code > 15)
-                {
-                    throw new ArgumentException($"code {code} at [{o}, {k}] does not fit 4 bits.", nameof(codes));
-                }
-                var chunk = k / ChunkInputs;
-                var within = k % ChunkInputs;
-                var index = o * rowBytes + chunk * 32 + within % 32;
-                packed[index] |= (byte)(within < 32 ? code : code << 4);
-            }
-        }
+        var packed = NibblePacking.Pack(codes, outFeatures, layout);
         var mins = new float[scales.Length];
         for (var k = 0; k < mins.Length; k++)
         {
@@ -115,13 +93,7 @@ public sealed class Int4Matrix
     }
 
     /// <summary>The stored code of row <paramref name="o"/>, stored input <paramref name="k"/> (padding reads 0).</summary>
-    public int CodeAt(int o, int k)
-    {
-        var chunk = k / ChunkInputs;
-        var within = k % ChunkInputs;
-        var value = Codes[(long)o * (Layout.PaddedIn / 2) + chunk * 32 + within % 32];
-        return within < 32 ? value & 0xF : value >> 4;
-    }
+    public int CodeAt(int o, int k) => NibblePacking.CodeAt(Codes.AsSpan((int)((long)o * (Layout.PaddedIn / 2)), Layout.PaddedIn / 2), k);
 
     /// <summary>The fp32 weight <c>[out, in]</c> in the original input order: the reference the kernels are checked against.</summary>
     public float[] Dequantize()

@@ -27,9 +27,24 @@ public static partial class QuantizedMatMul
         var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
         switch (Resolve(width))
         {
-            case KernelWidth.Vector256: Run<Int4Dot256>(rows, x, y, cancellationToken); break;
-            case KernelWidth.Vector128: Run<Int4Dot128>(rows, x, y, cancellationToken); break;
-            default: Run<Int4DotScalar>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector256: Run<NibbleDot256<UnsignedNibble>>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector128: Run<NibbleDot128<UnsignedNibble>>(rows, x, y, cancellationToken); break;
+            default: Run<NibbleDotScalar<UnsignedNibble>>(rows, x, y, cancellationToken); break;
+        }
+    }
+
+    /// <summary><c>y [batch, out] = x · Wᵀ</c> for an FP4 E2M1 matrix.</summary>
+    /// <exception cref="ArgumentException">The activations were quantized for another layout, or <paramref name="y"/> has the wrong length.</exception>
+    public static void Fp4(Fp4Matrix weight, QuantizedActivations x, Span<float> y,
+        KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
+        switch (Resolve(width))
+        {
+            case KernelWidth.Vector256: Run<NibbleDot256<E2M1Nibble>>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector128: Run<NibbleDot128<E2M1Nibble>>(rows, x, y, cancellationToken); break;
+            default: Run<NibbleDotScalar<E2M1Nibble>>(rows, x, y, cancellationToken); break;
         }
     }
 

@@ -45,6 +45,8 @@ public class Int4MatMulTests
     [InlineData(64, 384, 128, 8, true)]
     [InlineData(33, 192, 64, 16, false)]
     [InlineData(5, 192, 64, 4, true)]
+    [InlineData(9, 96, 32, 5, false)]
+    [InlineData(3, 160, 32, 8, true)]
     [InlineData(130, 512, -1, 5, false)]
     public void Int4_MatchesDequantizedMatMul_WithinActivationQuantizationBound(int outFeatures, int inFeatures, int groupSize, int batch, bool actOrder)
     {
@@ -85,10 +87,10 @@ public class Int4MatMulTests
     }
 
     [Fact]
-    public void Pack_ThrowsArgumentOutOfRange_WhenGroupsAreNarrowerThanOneChunk()
+    public void Pack_ThrowsArgumentOutOfRange_WhenGroupsAreNarrowerThanOneRun()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Int4Matrix.Pack(new byte[128], new float[4], new int[4], null, 1, 128, 32));
+            Int4Matrix.Pack(new byte[128], new float[8], new int[8], null, 1, 128, 16));
         Assert.Equal("groupSize", error.ParamName);
     }
 

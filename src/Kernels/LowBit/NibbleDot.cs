@@ -5,8 +5,12 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Optimizer.Kernels.LowBit;
 
-/// <summary>Int4 row dot, reference: the same integer products the SIMD versions compute, one at a time.</summary>
-internal readonly struct Int4DotScalar : IRowDot
+/// <summary>
+/// Row dot for 4-bit codes in the <see cref="NibblePacking"/> layout, reference: the same integer products the SIMD
+/// versions compute, one at a time. <typeparamref name="TCode"/> says what a code is worth.
+/// </summary>
+internal readonly struct NibbleDotScalar<TCode> : IRowDot
+    where TCode : INibbleCode
 {
     public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout)
@@ -17,9 +21,7 @@ internal readonly struct Int4DotScalar : IRowDot
             var sum = 0;
             for (var k = b * layout.BlockSize; k < (b + 1) * layout.BlockSize; k++)
             {
-                // Input k is the low (first 32 of its chunk) or high nibble of byte 32·chunk + k % 32.
-                var code = weights[k / Int4Matrix.ChunkInputs * 32 + k % 32] >> (k % Int4Matrix.ChunkInputs < 32 ? 0 : 4) & 0xF;
-                sum += code * x[k];
+                sum += TCode.Value(NibblePacking.CodeAt(weights, k)) * x[k];
             }
             total += blockScales[b] * groupScales[layout.GroupOfBlock[b]] * sum;
         }
@@ -37,10 +39,11 @@ internal readonly struct Int4DotScalar : IRowDot
 }
 
 /// <summary>
-/// Int4 row dot with AVX2: one 32-byte load, a mask and a shift give 64 unsigned codes for <c>vpmaddubsw</c>; integer sums
-/// run to the end of the activation block, then one convert and one FMA per block.
+/// Row dot for 4-bit codes with AVX2: one 32-byte load, a mask and a shift give 64 codes; <typeparamref name="TCode"/> turns
+/// them into <c>vpmaddubsw</c> pairs; integer sums run to the end of the activation block, then one convert and one FMA.
 /// </summary>
-internal readonly struct Int4Dot256 : IRowDot
+internal readonly struct NibbleDot256<TCode> : IRowDot
+    where TCode : INibbleCode
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<byte> Low, Vector256<byte> High) Decode(ref byte codes, int chunk)
@@ -53,9 +56,9 @@ internal readonly struct Int4Dot256 : IRowDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Step(Vector256<byte> low, Vector256<byte> high, ref sbyte x, int chunk)
     {
-        // Codes ≤ 15 and |x| ≤ 127: a pair sums to at most 3810, so vpmaddubsw never saturates and two of them fit a short.
-        var pairs = Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref x, (nuint)(chunk * 64)))
-            + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref x, (nuint)(chunk * 64 + 32)));
+        // Each code type bounds a pair below 4096 (INibbleCode), so two pair sums still fit a short.
+        var pairs = TCode.Pairs(low, Vector256.LoadUnsafe(ref x, (nuint)(chunk * 64)))
+            + TCode.Pairs(high, Vector256.LoadUnsafe(ref x, (nuint)(chunk * 64 + 32)));
         return Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
     }
 
@@ -64,7 +67,11 @@ internal readonly struct Int4Dot256 : IRowDot
     {
         ref var codes = ref MemoryMarshal.GetReference(weights);
         ref var activations = ref MemoryMarshal.GetReference(x);
-        var chunksPerBlock = layout.BlockSize / Int4Matrix.ChunkInputs;
+        if (layout.BlockSize < NibblePacking.ChunkInputs)
+        {
+            return HalfBlocks(ref codes, ref activations, blockScales, groupScales, layout);
+        }
+        var chunksPerBlock = layout.BlockSize / NibblePacking.ChunkInputs;
         var acc = Vector256<float>.Zero;
         var chunk = 0;
         for (var b = 0; b < layout.Blocks; b++)
@@ -80,15 +87,40 @@ internal readonly struct Int4Dot256 : IRowDot
         return Vector256.Sum(acc);
     }
 
+    /// <summary>Blocks of 32 (groups of 32, e.g. MXFP4): each nibble half of a chunk is its own block.</summary>
+    private static float HalfBlocks(ref byte codes, ref sbyte x, ReadOnlySpan<float> blockScales, ReadOnlySpan<float> groupScales,
+        BlockLayout layout)
+    {
+        var ones = Vector256.Create((short)1);
+        var acc = Vector256<float>.Zero;
+        for (var b = 0; b < layout.Blocks; b += 2)
+        {
+            var (low, high) = Decode(ref codes, b / 2);
+            var lowDot = Avx2.MultiplyAddAdjacent(TCode.Pairs(low, Vector256.LoadUnsafe(ref x, (nuint)(b * 32))), ones);
+            var highDot = Avx2.MultiplyAddAdjacent(TCode.Pairs(high, Vector256.LoadUnsafe(ref x, (nuint)(b * 32 + 32))), ones);
+            acc = Fma.MultiplyAdd(Vector256.ConvertToSingle(lowDot), Vector256.Create(blockScales[b] * groupScales[layout.GroupOfBlock[b]]), acc);
+            acc = Fma.MultiplyAdd(Vector256.ConvertToSingle(highDot), Vector256.Create(blockScales[b + 1] * groupScales[layout.GroupOfBlock[b + 1]]), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
     public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {
+        if (layout.BlockSize < NibblePacking.ChunkInputs)
+        {
+            for (var r = 0; r < 4; r++)
+            {
+                results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
+            }
+            return;
+        }
         ref var codes = ref MemoryMarshal.GetReference(weights);
         ref var x0 = ref MemoryMarshal.GetReference(x);
         ref var x1 = ref Unsafe.Add(ref x0, layout.PaddedIn);
         ref var x2 = ref Unsafe.Add(ref x1, layout.PaddedIn);
         ref var x3 = ref Unsafe.Add(ref x2, layout.PaddedIn);
-        var (blocks, chunksPerBlock) = (layout.Blocks, layout.BlockSize / Int4Matrix.ChunkInputs);
+        var (blocks, chunksPerBlock) = (layout.Blocks, layout.BlockSize / NibblePacking.ChunkInputs);
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         var chunk = 0;
         for (var b = 0; b < blocks; b++)
@@ -115,8 +147,9 @@ internal readonly struct Int4Dot256 : IRowDot
     }
 }
 
-/// <summary>Int4 row dot with SSSE3: each 32-byte chunk is two 16-byte halves, each half feeding both of its 32-input runs.</summary>
-internal readonly struct Int4Dot128 : IRowDot
+/// <summary>Row dot for 4-bit codes with SSSE3: each 32-byte chunk is two 16-byte halves, each feeding both of its 32-input runs.</summary>
+internal readonly struct NibbleDot128<TCode> : IRowDot
+    where TCode : INibbleCode
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> Step(ref byte codes, ref sbyte x, int chunk)
@@ -125,12 +158,33 @@ internal readonly struct Int4Dot128 : IRowDot
         var first = Vector128.LoadUnsafe(ref codes, (nuint)(chunk * 32));
         var second = Vector128.LoadUnsafe(ref codes, (nuint)(chunk * 32 + 16));
         ref var xc = ref Unsafe.Add(ref x, chunk * 64);
-        // Four pairs per 16-bit lane at most: 4 · 3810 fits a short.
-        var pairs = Ssse3.MultiplyAddAdjacent(first & nibble, Vector128.LoadUnsafe(ref xc))
-            + Ssse3.MultiplyAddAdjacent(second & nibble, Vector128.LoadUnsafe(ref xc, 16))
-            + Ssse3.MultiplyAddAdjacent(Vector128.ShiftRightLogical(first.AsUInt16(), 4).AsByte() & nibble, Vector128.LoadUnsafe(ref xc, 32))
-            + Ssse3.MultiplyAddAdjacent(Vector128.ShiftRightLogical(second.AsUInt16(), 4).AsByte() & nibble, Vector128.LoadUnsafe(ref xc, 48));
+        // Four pairs per 16-bit lane, each below 4096 (INibbleCode): the sum fits a short.
+        var pairs = TCode.Pairs(first & nibble, Vector128.LoadUnsafe(ref xc))
+            + TCode.Pairs(second & nibble, Vector128.LoadUnsafe(ref xc, 16))
+            + TCode.Pairs(Vector128.ShiftRightLogical(first.AsUInt16(), 4).AsByte() & nibble, Vector128.LoadUnsafe(ref xc, 32))
+            + TCode.Pairs(Vector128.ShiftRightLogical(second.AsUInt16(), 4).AsByte() & nibble, Vector128.LoadUnsafe(ref xc, 48));
         return Sse2.MultiplyAddAdjacent(pairs, Vector128.Create((short)1));
+    }
+
+    /// <summary>Blocks of 32: each nibble half of a chunk is its own block.</summary>
+    private static float HalfBlocks(ref byte codes, ref sbyte x, ReadOnlySpan<float> blockScales, ReadOnlySpan<float> groupScales,
+        BlockLayout layout)
+    {
+        var nibble = Vector128.Create((byte)0x0F);
+        var ones = Vector128.Create((short)1);
+        var acc = Vector128<float>.Zero;
+        for (var b = 0; b < layout.Blocks; b += 2)
+        {
+            var first = Vector128.LoadUnsafe(ref codes, (nuint)(b * 16));
+            var second = Vector128.LoadUnsafe(ref codes, (nuint)(b * 16 + 16));
+            ref var xc = ref Unsafe.Add(ref x, b * 32);
+            var low = TCode.Pairs(first & nibble, Vector128.LoadUnsafe(ref xc)) + TCode.Pairs(second & nibble, Vector128.LoadUnsafe(ref xc, 16));
+            var high = TCode.Pairs(Vector128.ShiftRightLogical(first.AsUInt16(), 4).AsByte() & nibble, Vector128.LoadUnsafe(ref xc, 32))
+                + TCode.Pairs(Vector128.ShiftRightLogical(second.AsUInt16(), 4).AsByte() & nibble, Vector128.LoadUnsafe(ref xc, 48));
+            acc += Vector128.ConvertToSingle(Sse2.MultiplyAddAdjacent(low, ones)) * Vector128.Create(blockScales[b] * groupScales[layout.GroupOfBlock[b]]);
+            acc += Vector128.ConvertToSingle(Sse2.MultiplyAddAdjacent(high, ones)) * Vector128.Create(blockScales[b + 1] * groupScales[layout.GroupOfBlock[b + 1]]);
+        }
+        return Vector128.Sum(acc);
     }
 
     public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
@@ -138,7 +192,11 @@ internal readonly struct Int4Dot128 : IRowDot
     {
         ref var codes = ref MemoryMarshal.GetReference(weights);
         ref var activations = ref MemoryMarshal.GetReference(x);
-        var chunksPerBlock = layout.BlockSize / Int4Matrix.ChunkInputs;
+        if (layout.BlockSize < NibblePacking.ChunkInputs)
+        {
+            return HalfBlocks(ref codes, ref activations, blockScales, groupScales, layout);
+        }
+        var chunksPerBlock = layout.BlockSize / NibblePacking.ChunkInputs;
         var acc = Vector128<float>.Zero;
         var chunk = 0;
         for (var b = 0; b < layout.Blocks; b++)
