@@ -64,6 +64,34 @@ public class Fp4MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(32)]
+    [InlineData(64)]
+    [InlineData(-1)]
+    public void Fp4_IsExact_ForEveryCode_WhenActivationsQuantizeExactly(int groupSize)
+    {
+        const int outFeatures = 6;
+        const int inFeatures = 256;
+        const int batch = 5;
+        var codes = new byte[outFeatures * inFeatures];
+        var random = new Random(groupSize + 100);
+        for (var k = 0; k < codes.Length; k++)
+        {
+            codes[k] = (byte)random.Next(16);
+        }
+        var packed = new byte[Fp4.PackedLength(codes.Length)];
+        Fp4.Pack(codes, packed);
+        var groups = Fp4Quantizer.GroupCount(inFeatures, groupSize);
+        var groupScales = Enumerable.Range(1, outFeatures * groups).Select(s => 0.01f * s).ToArray();
+        var matrix = Fp4Matrix.Pack(packed, groupScales, Enumerable.Repeat(1f, outFeatures).ToArray(), outFeatures, inFeatures, groupSize);
+        var x = LowBitCases.ExactActivations(batch, matrix.Layout, seed: 5);
+
+        foreach (var width in KernelWidths.Supported)
+        {
+            LowBitCases.AssertExact(matrix.Dequantize(), x, batch, outFeatures, inFeatures, Run(matrix, x, batch, width), width.ToString());
+        }
+    }
+
     [Fact]
     public void Dequantize_EqualsTheFp4Codec_ForEveryCode()
     {

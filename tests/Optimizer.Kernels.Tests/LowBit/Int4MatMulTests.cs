@@ -67,6 +67,25 @@ public class Int4MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(32, false)]
+    [InlineData(64, true)]
+    [InlineData(128, false)]
+    [InlineData(256, true)]
+    public void Int4_IsExact_WhenActivationsQuantizeExactly(int groupSize, bool actOrder)
+    {
+        const int outFeatures = 6;
+        const int inFeatures = 512;
+        const int batch = 5;
+        var matrix = LowBitCases.Int4(outFeatures, inFeatures, groupSize, seed: groupSize, actOrder);
+        var x = LowBitCases.ExactActivations(batch, matrix.Layout, seed: 6);
+
+        foreach (var width in KernelWidths.Supported)
+        {
+            LowBitCases.AssertExact(matrix.Dequantize(), x, batch, outFeatures, inFeatures, LowBitCases.Run(matrix, x, batch, width), width.ToString());
+        }
+    }
+
     [Fact]
     public void Int4_ParallelRowsEqualSingleThreadedScalar_WhenTheProductIsLarge()
     {

@@ -52,6 +52,23 @@ public class Int8MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(32)]
+    [InlineData(-1)]
+    public void Int8_IsExact_WhenActivationsQuantizeExactly(int groupSize)
+    {
+        const int outFeatures = 6;
+        const int inFeatures = 512;
+        const int batch = 5;
+        var matrix = Int8Matrix.Quantize(LowBitCases.Gaussian(outFeatures * inFeatures, seed: 8, 0.05f), outFeatures, inFeatures, groupSize);
+        var x = LowBitCases.ExactActivations(batch, matrix.Layout, seed: 7);
+
+        foreach (var width in KernelWidths.Supported)
+        {
+            LowBitCases.AssertExact(matrix.Dequantize(), x, batch, outFeatures, inFeatures, LowBitCases.Run(matrix, x, batch, width), width.ToString());
+        }
+    }
+
     [Fact]
     public void Int8_IsExact_ForTheExtremeCodesThatCouldSaturate()
     {

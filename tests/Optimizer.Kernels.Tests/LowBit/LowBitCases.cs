@@ -86,6 +86,39 @@ internal static class LowBitCases
         return bound;
     }
 
+    /// <summary>
+    /// Integer activations in [-127, 127] with 127 in every block of <paramref name="layout"/>: their int8 quantization is
+    /// exact (scale 1), so a kernel's product must equal the dequantized product up to float rounding — no slack for a
+    /// wrong table entry or a misplaced nibble to hide in.
+    /// </summary>
+    public static float[] ExactActivations(int batch, BlockLayout layout, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[batch * layout.InFeatures];
+        for (var k = 0; k < x.Length; k++)
+        {
+            x[k] = random.Next(-127, 128);
+        }
+        for (var n = 0; n < batch; n++)
+        {
+            for (var k = 0; k < layout.InFeatures; k += layout.BlockSize)
+            {
+                x[n * layout.InFeatures + (layout.Permutation is null ? k : layout.Permutation[k])] = 127;
+            }
+        }
+        return x;
+    }
+
+    /// <summary>Asserts <paramref name="y"/> equals the fp64 reference to float rounding.</summary>
+    public static void AssertExact(float[] weight, float[] x, int batch, int outFeatures, int inFeatures, float[] y, string label)
+    {
+        var (reference, magnitude) = Reference(weight, x, batch, outFeatures, inFeatures);
+        for (var k = 0; k < y.Length; k++)
+        {
+            Assert.True(Math.Abs(y[k] - reference[k]) <= 1e-5 * magnitude[k] + 1e-6, $"{label} y[{k}] = {y[k]}, reference {reference[k]}");
+        }
+    }
+
     public static float[] Run(Int4Matrix matrix, float[] x, int batch, KernelWidth width)
     {
         var activations = new QuantizedActivations();
