@@ -24,9 +24,13 @@ internal static class AccuracyCheck
         c.Activations.Quantize(c.Input, c.Batch, c.Int8.Layout);
         QuantizedMatMul.Int8(c.Int8, c.Activations, c.Output);
         Row("ours int8", c.Output, reference);
+        c.Activations.Quantize(c.Input, c.Batch, c.Fp4.Layout);
+        QuantizedMatMul.Fp4(c.Fp4, c.Activations, c.Output);
+        Row("ours fp4 e2m1 g32", c.Output, reference);
         foreach (var (name, type) in new[] { ("llama.cpp F32", GgmlNative.TypeF32), ("llama.cpp Q4_0", GgmlNative.TypeQ4_0),
             ("llama.cpp Q4_K", GgmlNative.TypeQ4_K), ("llama.cpp Q8_0", GgmlNative.TypeQ8_0),
-            ("llama.cpp TQ1_0", GgmlNative.TypeTQ1_0), ("llama.cpp TQ2_0", GgmlNative.TypeTQ2_0) })
+            ("llama.cpp TQ1_0", GgmlNative.TypeTQ1_0), ("llama.cpp TQ2_0", GgmlNative.TypeTQ2_0),
+            ("llama.cpp MXFP4", GgmlNative.TypeMXFP4) })
         {
             var ggml = c.Ggml(type);
             ggml.Run();
@@ -68,6 +72,6 @@ internal static class AccuracyCheck
             error += (y[k] - reference[k]) * (y[k] - reference[k]);
             norm += reference[k] * reference[k];
         }
-        Console.WriteLine($"  {name,-16} {Math.Sqrt(error / norm):E2}");
+        Console.WriteLine($"  {name,-18} {Math.Sqrt(error / norm):E2}");
     }
 }

@@ -16,6 +16,7 @@ internal sealed class KernelCase
     private readonly Dictionary<int, GgmlMatMul> _ggml = [];
     private Int4Matrix? _int4;
     private Int8Matrix? _int8;
+    private Fp4Matrix? _fp4;
     private torch.Tensor? _torchWeight;
     private torch.Tensor? _torchInput;
 
@@ -58,6 +59,9 @@ internal sealed class KernelCase
 
     public Int8Matrix Int8 => _int8 ??= Int8Matrix.Quantize(Weight, OutFeatures, InFeatures);
 
+    /// <summary>E2M1 with a power-of-two scale per group of 32: the MXFP4 recipe, so llama.cpp's MXFP4 is its peer.</summary>
+    public Fp4Matrix Fp4 => _fp4 ??= QuantizeFp4();
+
     public torch.Tensor TorchWeight => _torchWeight ??= torch.tensor(Weight, [OutFeatures, InFeatures]);
 
     public torch.Tensor TorchInput => _torchInput ??= torch.tensor(Input, [Batch, InFeatures]);
@@ -81,6 +85,17 @@ internal sealed class KernelCase
         var zeros = new int[OutFeatures * groups];
         RtnQuantizer.Quantize(Weight, OutFeatures, InFeatures, spec, codes, scales, zeros);
         return Int4Matrix.Pack(codes, scales, zeros, null, OutFeatures, InFeatures, 128);
+    }
+
+    private Fp4Matrix QuantizeFp4()
+    {
+        const int groupSize = 32;
+        var groupScales = new float[OutFeatures * (InFeatures / groupSize)];
+        var rowScales = new float[OutFeatures];
+        Fp4Quantizer.ComputeScales(Weight, OutFeatures, InFeatures, groupSize, Fp4ScaleConstraint.Pow2, groupScales, rowScales);
+        var packed = new byte[Codecs.Fp4.PackedLength(Weight.Length)];
+        Fp4Quantizer.Encode(Weight, groupScales, rowScales, OutFeatures, InFeatures, groupSize, packed);
+        return Fp4Matrix.Pack(packed, groupScales, rowScales, OutFeatures, InFeatures, groupSize);
     }
 
     private static float[] Gaussian(long count, int seed, float scale)

@@ -12,6 +12,7 @@ internal static class KernelTable
     [
         ("ours int4 g128", ["llama.cpp Q4_0", "llama.cpp Q4_K"]),
         ("ours int8", ["llama.cpp Q8_0"]),
+        ("ours fp4 e2m1 g32", ["llama.cpp MXFP4"]),
     ];
 
     public static void Print(Summary[] summaries)
@@ -61,7 +62,7 @@ internal static class KernelTable
                     $"- {shape} batch 1: int4 {torch / ours:F2}x faster than torch fp32 (goal ≥ 4x): {(torch / ours >= 4 ? "holds" : "DOES NOT HOLD")}"));
             }
         }
-        Console.WriteLine("- ternary (T-MAC LUT), fp8 and fp4 kernels: not built yet, so TQ1_0/TQ2_0 have no opponent in this table.");
+        Console.WriteLine("- ternary (T-MAC LUT) and fp8 kernels: not built yet, so TQ1_0/TQ2_0 have no opponent in this table.");
     }
 
     private static double WeightBytes(string shape, int batch, string kernel)
@@ -73,6 +74,8 @@ internal static class KernelTable
             "torch fp32" => 4.0 * c.Weight.LongLength,
             "ours int4 g128" => c.Int4.WeightBytes,
             "ours int8" => c.Int8.WeightBytes,
+            "ours fp4 e2m1 g32" => c.Fp4.WeightBytes,
+            "llama.cpp MXFP4" => c.Ggml(GgmlNative.TypeMXFP4).WeightBytes,
             "llama.cpp F32" => c.Ggml(GgmlNative.TypeF32).WeightBytes,
             "llama.cpp Q4_0" => c.Ggml(GgmlNative.TypeQ4_0).WeightBytes,
             "llama.cpp Q4_K" => c.Ggml(GgmlNative.TypeQ4_K).WeightBytes,

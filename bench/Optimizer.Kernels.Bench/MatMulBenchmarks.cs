@@ -49,6 +49,16 @@ public class MatMulBenchmarks
         QuantizedMatMul.Int8(_case.Int8, _case.Activations, _case.Output);
     }
 
+    [Benchmark(Description = "ours fp4 e2m1 g32")]
+    public void OursFp4()
+    {
+        _case.Activations.Quantize(_case.Input, _case.Batch, _case.Fp4.Layout);
+        QuantizedMatMul.Fp4(_case.Fp4, _case.Activations, _case.Output);
+    }
+
+    [Benchmark(Description = "llama.cpp MXFP4")]
+    public void GgmlMxfp4() => _case.Ggml(GgmlNative.TypeMXFP4).Run();
+
     [Benchmark(Description = "llama.cpp F32")]
     public void GgmlF32() => _case.Ggml(GgmlNative.TypeF32).Run();
 

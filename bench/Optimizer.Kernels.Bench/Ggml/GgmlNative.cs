@@ -17,6 +17,7 @@ internal static partial class GgmlNative
     public const int TypeQ4_K = 12;
     public const int TypeTQ1_0 = 34;
     public const int TypeTQ2_0 = 35;
+    public const int TypeMXFP4 = 39;
 
     private const string Base = "ggml-base";
     private const string Cpu = "ggml-cpu";
