@@ -13,10 +13,7 @@ namespace Optimizer.Kernels.LowBit;
 public static partial class QuantizedMatMul
 {
     /// <summary>Weights per call below which one thread does all the work (thread hand-off costs more).</summary>
-    public const long ParallelThreshold = 1L << 18;
-
-    /// <summary>Rows per task: enough work to amortize scheduling, few enough to balance two to sixteen cores.</summary>
-    private const int RowsPerTile = 64;
+    public const long ParallelThreshold = RowParallel.Threshold;
 
     /// <summary><c>y [batch, out] = x · Wᵀ</c> for a 4-bit group-wise matrix.</summary>
     /// <exception cref="ArgumentException">The activations were quantized for another layout, or <paramref name="y"/> has the wrong length.</exception>
@@ -89,22 +86,13 @@ public static partial class QuantizedMatMul
             throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {rows.Count}] needs {(long)x.Batch * rows.Count}.", nameof(y));
         }
         var work = (long)rows.Count * rows.Layout.PaddedIn * x.Batch;
-        if (work < ParallelThreshold || Environment.ProcessorCount == 1)
-        {
-            RunRows<TDot>(rows, x, y, 0, rows.Count);
-            return;
-        }
-        var tiles = (rows.Count + RowsPerTile - 1) / RowsPerTile;
         fixed (float* destination = y)
         {
-            // A pointer crosses into the lambda because a Span cannot; the fixed block outlives Parallel.For.
+            // A pointer crosses into the lambda because a Span cannot; the fixed block outlives the call.
             var output = (nint)destination;
             var length = y.Length;
-            Parallel.For(0, tiles, new ParallelOptions { CancellationToken = cancellationToken }, tile =>
-            {
-                var start = tile * RowsPerTile;
-                RunRows<TDot>(rows, x, new Span<float>((void*)output, length), start, Math.Min(start + RowsPerTile, rows.Count));
-            });
+            RowParallel.For(rows.Count, work, cancellationToken,
+                (start, end) => RunRows<TDot>(rows, x, new Span<float>((void*)output, length), start, end));
         }
     }
 
