@@ -27,6 +27,8 @@ internal static class AccuracyCheck
         c.Activations.Quantize(c.Input, c.Batch, c.Fp4.Layout);
         QuantizedMatMul.Fp4(c.Fp4, c.Activations, c.Output);
         Row("ours fp4 e2m1 g32", c.Output, reference);
+        QuantizedMatMul.Fp8(c.Fp8, c.Input, c.Batch, c.Output);
+        Row("ours fp8 e4m3", c.Output, reference);
         foreach (var (name, type) in new[] { ("llama.cpp F32", GgmlNative.TypeF32), ("llama.cpp Q4_0", GgmlNative.TypeQ4_0),
             ("llama.cpp Q4_K", GgmlNative.TypeQ4_K), ("llama.cpp Q8_0", GgmlNative.TypeQ8_0),
             ("llama.cpp TQ1_0", GgmlNative.TypeTQ1_0), ("llama.cpp TQ2_0", GgmlNative.TypeTQ2_0),

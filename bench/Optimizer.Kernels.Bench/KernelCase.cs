@@ -17,6 +17,7 @@ internal sealed class KernelCase
     private Int4Matrix? _int4;
     private Int8Matrix? _int8;
     private Fp4Matrix? _fp4;
+    private Fp8Matrix? _fp8;
     private torch.Tensor? _torchWeight;
     private torch.Tensor? _torchInput;
 
@@ -61,6 +62,9 @@ internal sealed class KernelCase
 
     /// <summary>E2M1 with a power-of-two scale per group of 32: the MXFP4 recipe, so llama.cpp's MXFP4 is its peer.</summary>
     public Fp4Matrix Fp4 => _fp4 ??= QuantizeFp4();
+
+    /// <summary>E4M3 with one scale per row (the fp8 method's per-channel option).</summary>
+    public Fp8Matrix Fp8 => _fp8 ??= Fp8Matrix.Quantize(Weight, OutFeatures, InFeatures);
 
     public torch.Tensor TorchWeight => _torchWeight ??= torch.tensor(Weight, [OutFeatures, InFeatures]);
 

@@ -62,7 +62,7 @@ internal static class KernelTable
                     $"- {shape} batch 1: int4 {torch / ours:F2}x faster than torch fp32 (goal ≥ 4x): {(torch / ours >= 4 ? "holds" : "DOES NOT HOLD")}"));
             }
         }
-        Console.WriteLine("- ternary (T-MAC LUT) and fp8 kernels: not built yet, so TQ1_0/TQ2_0 have no opponent in this table.");
+        Console.WriteLine("- ternary (T-MAC LUT) kernel: not built yet, so TQ1_0/TQ2_0 have no opponent; llama.cpp has no FP8 CPU type to set beside ours.");
     }
 
     private static double WeightBytes(string shape, int batch, string kernel)
@@ -75,6 +75,7 @@ internal static class KernelTable
             "ours int4 g128" => c.Int4.WeightBytes,
             "ours int8" => c.Int8.WeightBytes,
             "ours fp4 e2m1 g32" => c.Fp4.WeightBytes,
+            "ours fp8 e4m3" => c.Fp8.WeightBytes,
             "llama.cpp MXFP4" => c.Ggml(GgmlNative.TypeMXFP4).WeightBytes,
             "llama.cpp F32" => c.Ggml(GgmlNative.TypeF32).WeightBytes,
             "llama.cpp Q4_0" => c.Ggml(GgmlNative.TypeQ4_0).WeightBytes,

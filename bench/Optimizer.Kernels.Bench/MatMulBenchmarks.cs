@@ -56,6 +56,9 @@ public class MatMulBenchmarks
         QuantizedMatMul.Fp4(_case.Fp4, _case.Activations, _case.Output);
     }
 
+    [Benchmark(Description = "ours fp8 e4m3")]
+    public void OursFp8() => QuantizedMatMul.Fp8(_case.Fp8, _case.Input, _case.Batch, _case.Output);
+
     [Benchmark(Description = "llama.cpp MXFP4")]
     public void GgmlMxfp4() => _case.Ggml(GgmlNative.TypeMXFP4).Run();
 
