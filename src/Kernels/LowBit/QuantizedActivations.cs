@@ -30,12 +30,59 @@ public sealed class QuantizedActivations
 
     internal sbyte[] CodeArray => _codes;
 
+    private sbyte[] _tables = [];
+
+    /// <summary>
+    /// The ternary kernel's tables <c>[batch, PaddedIn / 4, 16]</c>: entry <c>m</c> of step <c>j</c> is the sum of the codes
+    /// of inputs <c>4j + u</c> for the bits <c>u</c> set in <c>m</c> (fits int8 because codes are at most 31).
+    /// Built on first use after each <see cref="Quantize"/>.
+    /// </summary>
+    internal ReadOnlySpan<sbyte> LookupTables()
+    {
+        var steps = Layout.PaddedIn / 4;
+        if (_tablesBuilt)
+        {
+            return _tables.AsSpan(0, Batch * steps * 16);
+        }
+        Grow(ref _tables, Batch * steps * 16);
+        for (var n = 0; n < Batch; n++)
+        {
+            for (var j = 0; j < steps; j++)
+            {
+                var codes = _codes.AsSpan(n * Layout.PaddedIn + 4 * j, 4);
+                var table = _tables.AsSpan((n * steps + j) * 16, 16);
+                for (var m = 0; m < 16; m++)
+                {
+                    var sum = 0;
+                    for (var u = 0; u < 4; u++)
+                    {
+                        sum += (m >> u & 1) * codes[u];
+                    }
+                    table[m] = (sbyte)sum;
+                }
+            }
+        }
+        _tablesBuilt = true;
+        return _tables.AsSpan(0, Batch * steps * 16);
+    }
+
+    private bool _tablesBuilt;
+
     internal float[] ScaleArray => _scales;
 
+    /// <summary>Largest code magnitude of the last <see cref="Quantize"/>: 127, or 31 for the ternary lookup tables.</summary>
+    public int MaxCode { get; private set; } = 127;
+
     /// <summary>Quantizes <paramref name="x"/> <c>[batch, layout.InFeatures]</c>.</summary>
+    /// <param name="x">Activations.</param>
+    /// <param name="batch">Rows of <paramref name="x"/>.</param>
+    /// <param name="layout">The matrix's block layout.</param>
+    /// <param name="maxCode">Codes lie in <c>[-maxCode, maxCode]</c> (127 for the integer dots; 31 keeps a sum of four in int8).</param>
     /// <exception cref="ArgumentException"><paramref name="x"/> is not <c>batch · InFeatures</c> long.</exception>
-    public void Quantize(ReadOnlySpan<float> x, int batch, BlockLayout layout)
+    public void Quantize(ReadOnlySpan<float> x, int batch, BlockLayout layout, int maxCode = 127)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCode, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxCode, 127);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         if (x.Length != (long)batch * layout.InFeatures)
@@ -44,6 +91,8 @@ public sealed class QuantizedActivations
         }
         Layout = layout;
         Batch = batch;
+        MaxCode = maxCode;
+        _tablesBuilt = false;
         Grow(ref _codes, batch * layout.PaddedIn);
         Grow(ref _scales, batch * layout.Blocks);
         Grow(ref _groupSums, batch * layout.Groups);
@@ -57,7 +106,7 @@ public sealed class QuantizedActivations
             {
                 Gather(row, layout, b, block);
                 var codes = _codes.AsSpan(n * layout.PaddedIn + b * layout.BlockSize, layout.BlockSize);
-                var (scale, sum) = QuantizeBlock(block, codes);
+                var (scale, sum) = QuantizeBlock(block, codes, maxCode);
                 _scales[n * layout.Blocks + b] = scale;
                 sums[layout.GroupOfBlock[b]] += scale * sum;
             }
@@ -74,7 +123,7 @@ public sealed class QuantizedActivations
         }
     }
 
-    private static (float Scale, int Sum) QuantizeBlock(ReadOnlySpan<float> block, Span<sbyte> codes)
+    private static (float Scale, int Sum) QuantizeBlock(ReadOnlySpan<float> block, Span<sbyte> codes, int maxCode)
     {
         var amax = 0f;
         foreach (var v in block)
@@ -86,13 +135,13 @@ public sealed class QuantizedActivations
             codes.Clear();
             return (0f, 0);
         }
-        var scale = amax / 127f;
-        var inverse = 127f / amax;
+        var scale = amax / maxCode;
+        var inverse = maxCode / amax;
         var sum = 0;
         for (var j = 0; j < block.Length; j++)
         {
             var q = (int)MathF.Round(block[j] * inverse);
-            q = Math.Clamp(q, -127, 127);
+            q = Math.Clamp(q, -maxCode, maxCode);
             codes[j] = (sbyte)q;
             sum += q;
         }

@@ -62,7 +62,7 @@ internal static class LowBitCases
     /// The bound activation quantization allows: <c>Σ_i |w_i| · sx(i) / 2</c> per output, with sx the absmax/127 scale of
     /// input i's block (in stored order), plus fp32 rounding of the sums.
     /// </summary>
-    public static double[] ActivationBound(float[] weight, float[] x, int batch, int outFeatures, BlockLayout layout)
+    public static double[] ActivationBound(float[] weight, float[] x, int batch, int outFeatures, BlockLayout layout, int maxCode = 127)
     {
         var inFeatures = layout.InFeatures;
         var bound = new double[batch * outFeatures];
@@ -72,7 +72,7 @@ internal static class LowBitCases
             for (var k = 0; k < inFeatures; k++)
             {
                 var i = layout.Permutation is null ? k : layout.Permutation[k];
-                blockScale[k / layout.BlockSize] = Math.Max(blockScale[k / layout.BlockSize], Math.Abs(x[n * inFeatures + i]) / 127.0);
+                blockScale[k / layout.BlockSize] = Math.Max(blockScale[k / layout.BlockSize], Math.Abs(x[n * inFeatures + i]) / maxCode);
             }
             for (var o = 0; o < outFeatures; o++)
             {
@@ -87,23 +87,23 @@ internal static class LowBitCases
     }
 
     /// <summary>
-    /// Integer activations in [-127, 127] with 127 in every block of <paramref name="layout"/>: their int8 quantization is
+    /// Integer activations in [-maxCode, maxCode] with maxCode in every block of <paramref name="layout"/>: their int8 quantization is
     /// exact (scale 1), so a kernel's product must equal the dequantized product up to float rounding — no slack for a
     /// wrong table entry or a misplaced nibble to hide in.
     /// </summary>
-    public static float[] ExactActivations(int batch, BlockLayout layout, int seed)
+    public static float[] ExactActivations(int batch, BlockLayout layout, int seed, int maxCode = 127)
     {
         var random = new Random(seed);
         var x = new float[batch * layout.InFeatures];
         for (var k = 0; k < x.Length; k++)
         {
-            x[k] = random.Next(-127, 128);
+            x[k] = random.Next(-maxCode, maxCode + 1);
         }
         for (var n = 0; n < batch; n++)
         {
             for (var k = 0; k < layout.InFeatures; k += layout.BlockSize)
             {
-                x[n * layout.InFeatures + (layout.Permutation is null ? k : layout.Permutation[k])] = 127;
+                x[n * layout.InFeatures + (layout.Permutation is null ? k : layout.Permutation[k])] = maxCode;
             }
         }
         return x;

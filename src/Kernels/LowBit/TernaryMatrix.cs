@@ -1,0 +1,135 @@
+using Optimizer.Kernels.Codecs;
+
+namespace Optimizer.Kernels.LowBit;
+
+/// <summary>
+/// A two-trit-plane weight (PTQTP, ALGORITHMS.md 1.7) <c>w = a1·t1 + a2·t2</c>, <c>t ∈ {−1, 0, 1}</c>, one <c>(a1, a2)</c> per
+/// row and group, laid out for the T-MAC-style lookup kernel (ALGORITHMS.md 6.1).
+/// </summary>
+/// <remarks>
+/// Each trit plane is two bit planes, <c>t = b⁺ − b⁻</c>; four inputs of one bit plane form a 4-bit index into a 16-entry
+/// table of partial activation sums. Rows are tiled by 32 (one AVX2 register of lookups) and, per tile and group of four
+/// inputs, each trit plane takes 32 bytes: byte <c>r</c> holds row <c>r</c>'s <c>b⁺</c> index in its low nibble and its
+/// <c>b⁻</c> index in its high nibble (4 bits per weight per plane; the packed checkpoint keeps 1.6). Scales are
+/// <c>[tile, group, plane, 32]</c> so one tile's scales for a group are two vector loads. Padding rows have zero trits.
+/// </remarks>
+public sealed class TernaryMatrix
+{
+    /// <summary>Rows per tile: the 32 byte lanes of one AVX2 lookup.</summary>
+    public const int TileRows = 32;
+
+    /// <summary>Inputs per table lookup.</summary>
+    public const int LookupInputs = 4;
+
+    private TernaryMatrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales)
+    {
+        OutFeatures = outFeatures;
+        Layout = layout;
+        Codes = codes;
+        Scales = scales;
+    }
+
+    public int OutFeatures { get; }
+
+    public BlockLayout Layout { get; }
+
+    public int Tiles => (OutFeatures + TileRows - 1) / TileRows;
+
+    /// <summary>Bytes per tile per four inputs: two planes of 32 bytes.</summary>
+    public const int StepBytes = 2 * TileRows;
+
+    /// <summary>Indices <c>[tile, PaddedIn / 4, plane, 32]</c>.</summary>
+    public byte[] Codes { get; }
+
+    /// <summary>Plane scales <c>[tile, group, plane, 32]</c>.</summary>
+    public float[] Scales { get; }
+
+    /// <summary>Bytes the kernel streams per product.</summary>
+    public long WeightBytes => Codes.LongLength + 4L * Scales.Length;
+
+    /// <summary>Packs trit planes <c>[out, in]</c> and their scales <c>[out, groups, 2]</c> (PTQTP's layout).</summary>
+    /// <exception cref="ArgumentException">A length does not match the shape, or a trit is outside {−1, 0, 1}.</exception>
+    public static TernaryMatrix Pack(ReadOnlySpan<sbyte> t1, ReadOnlySpan<sbyte> t2, ReadOnlySpan<float> alphas,
+        int outFeatures, int inFeatures, int groupSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        var layout = new BlockLayout(inFeatures, groupSize, LookupInputs);
+        RtnQuantizer.CheckLength(t1.Length, (long)outFeatures * inFeatures, nameof(t1));
+        RtnQuantizer.CheckLength(t2.Length, (long)outFeatures * inFeatures, nameof(t2));
+        RtnQuantizer.CheckLength(alphas.Length, (long)outFeatures * layout.Groups * 2, nameof(alphas));
+        var tiles = (outFeatures + TileRows - 1) / TileRows;
+        var steps = layout.PaddedIn / LookupInputs;
+        var codes = new byte[(long)tiles * steps * StepBytes];
+        var scales = new float[tiles * layout.Groups * 2 * TileRows];
+        for (var o = 0; o < outFeatures; o++)
+        {
+            var (tile, lane) = (o / TileRows, o % TileRows);
+            for (var i = 0; i < inFeatures; i++)
+            {
+                var (step, bit) = (i / LookupInputs, i % LookupInputs);
+                for (var plane = 0; plane < 2; plane++)
+                {
+                    var trit = (plane == 0 ? t1 : t2)[o * inFeatures + i];
+                    if (trit is < -1 or > 1)
+                    {
+                        throw new ArgumentException($"trit {trit} at [{o}, {i}] is not -1, 0 or 1.", plane == 0 ? nameof(t1) : nameof(t2));
+                    }
+                    if (trit != 0)
+                    {
+                        // b⁺ in the low nibble, b⁻ in the high nibble.
+                        codes[((long)tile * steps + step) * StepBytes + plane * TileRows + lane] |= (byte)(1 << (bit + (trit > 0 ? 0 : 4)));
+                    }
+                }
+            }
+            for (var g = 0; g < layout.Groups; g++)
+            {
+                for (var plane = 0; plane < 2; plane++)
+                {
+                    scales[((tile * layout.Groups + g) * 2 + plane) * TileRows + lane] = alphas[(o * layout.Groups + g) * 2 + plane];
+                }
+            }
+        }
+        return new TernaryMatrix(outFeatures, layout, codes, scales);
+    }
+
+    /// <summary>Repacks the <c>ptqtp</c> method's output: both planes packed five trits a byte per row, scales <c>[out, groups, 2]</c>.</summary>
+    public static TernaryMatrix FromPtqtp(ReadOnlySpan<byte> plane1, ReadOnlySpan<byte> plane2, ReadOnlySpan<float> alphas,
+        int outFeatures, int inFeatures, int groupSize)
+    {
+        var t1 = new sbyte[(long)outFeatures * inFeatures];
+        var t2 = new sbyte[t1.Length];
+        var rowBytes = TritPacking.PackedLength(inFeatures);
+        for (var o = 0; o < outFeatures; o++)
+        {
+            TritPacking.Unpack(plane1.Slice(o * rowBytes, rowBytes), t1.AsSpan(o * inFeatures, inFeatures));
+            TritPacking.Unpack(plane2.Slice(o * rowBytes, rowBytes), t2.AsSpan(o * inFeatures, inFeatures));
+        }
+        return Pack(t1, t2, alphas, outFeatures, inFeatures, groupSize);
+    }
+
+    /// <summary>The trit of <paramref name="plane"/> (0 or 1) at row <paramref name="o"/>, input <paramref name="i"/>.</summary>
+    public int TritAt(int plane, int o, int i)
+    {
+        var steps = Layout.PaddedIn / LookupInputs;
+        var value = Codes[((long)(o / TileRows) * steps + i / LookupInputs) * StepBytes + plane * TileRows + o % TileRows];
+        return (value >> (i % LookupInputs) & 1) - (value >> (i % LookupInputs + 4) & 1);
+    }
+
+    /// <summary>The scale of <paramref name="plane"/> for row <paramref name="o"/>, group <paramref name="g"/>.</summary>
+    public float ScaleAt(int plane, int o, int g) => Scales[((o / TileRows * Layout.Groups + g) * 2 + plane) * TileRows + o % TileRows];
+
+    /// <summary>The fp32 weight <c>[out, in]</c>: the reference the kernel is checked against.</summary>
+    public float[] Dequantize()
+    {
+        var weight = new float[(long)OutFeatures * Layout.InFeatures];
+        for (var o = 0; o < OutFeatures; o++)
+        {
+            for (var i = 0; i < Layout.InFeatures; i++)
+            {
+                var g = Layout.GroupOfBlock[i / Layout.BlockSize];
+                weight[o * Layout.InFeatures + i] = ScaleAt(0, o, g) * TritAt(0, o, i) + ScaleAt(1, o, g) * TritAt(1, o, i);
+            }
+        }
+        return weight;
+    }
+}
