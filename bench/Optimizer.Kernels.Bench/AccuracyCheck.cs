@@ -29,6 +29,12 @@ internal static class AccuracyCheck
         Row("ours fp4 e2m1 g32", c.Output, reference);
         QuantizedMatMul.Fp8(c.Fp8, c.Input, c.Batch, c.Output);
         Row("ours fp8 e4m3", c.Output, reference);
+        foreach (var (name, matrix) in new[] { ("ours ternary 1-plane", c.Ternary1), ("ours ternary 2-plane", c.Ternary2) })
+        {
+            c.Activations.Quantize(c.Input, c.Batch, matrix.Layout, QuantizedMatMul.TernaryMaxCode);
+            QuantizedMatMul.Ternary(matrix, c.Activations, c.Output);
+            Row(name, c.Output, reference);
+        }
         foreach (var (name, type) in new[] { ("llama.cpp F32", GgmlNative.TypeF32), ("llama.cpp Q4_0", GgmlNative.TypeQ4_0),
             ("llama.cpp Q4_K", GgmlNative.TypeQ4_K), ("llama.cpp Q8_0", GgmlNative.TypeQ8_0),
             ("llama.cpp TQ1_0", GgmlNative.TypeTQ1_0), ("llama.cpp TQ2_0", GgmlNative.TypeTQ2_0),
@@ -74,6 +80,6 @@ internal static class AccuracyCheck
             error += (y[k] - reference[k]) * (y[k] - reference[k]);
             norm += reference[k] * reference[k];
         }
-        Console.WriteLine($"  {name,-18} {Math.Sqrt(error / norm):E2}");
+        Console.WriteLine($"  {name,-21} {Math.Sqrt(error / norm):E2}");
     }
 }

@@ -18,6 +18,8 @@ internal sealed class KernelCase
     private Int8Matrix? _int8;
     private Fp4Matrix? _fp4;
     private Fp8Matrix? _fp8;
+    private TernaryMatrix? _ternary1;
+    private TernaryMatrix? _ternary2;
     private torch.Tensor? _torchWeight;
     private torch.Tensor? _torchInput;
 
@@ -66,6 +68,12 @@ internal sealed class KernelCase
     /// <summary>E4M3 with one scale per row (the fp8 method's per-channel option).</summary>
     public Fp8Matrix Fp8 => _fp8 ??= Fp8Matrix.Quantize(Weight, OutFeatures, InFeatures);
 
+    /// <summary>One trit plane per group of 128 (BitNet absmean): the bit width of llama.cpp's TQ1_0/TQ2_0.</summary>
+    public TernaryMatrix Ternary1 => _ternary1 ??= Ternarize(planes: 1);
+
+    /// <summary>Two trit planes (the second ternarizes the first's residual): PTQTP's shape.</summary>
+    public TernaryMatrix Ternary2 => _ternary2 ??= Ternarize(planes: 2);
+
     public torch.Tensor TorchWeight => _torchWeight ??= torch.tensor(Weight, [OutFeatures, InFeatures]);
 
     public torch.Tensor TorchInput => _torchInput ??= torch.tensor(Input, [Batch, InFeatures]);
@@ -100,6 +108,40 @@ internal sealed class KernelCase
         var packed = new byte[Codecs.Fp4.PackedLength(Weight.Length)];
         Fp4Quantizer.Encode(Weight, groupScales, rowScales, OutFeatures, InFeatures, groupSize, packed);
         return Fp4Matrix.Pack(packed, groupScales, rowScales, OutFeatures, InFeatures, groupSize);
+    }
+
+    private TernaryMatrix Ternarize(int planes)
+    {
+        const int groupSize = 128;
+        var groups = InFeatures / groupSize;
+        var trits = new sbyte[planes][];
+        var alphas = new float[OutFeatures * groups * planes];
+        var residual = (float[])Weight.Clone();
+        for (var plane = 0; plane < planes; plane++)
+        {
+            trits[plane] = new sbyte[residual.LongLength];
+            for (var o = 0; o < OutFeatures; o++)
+            {
+                for (var g = 0; g < groups; g++)
+                {
+                    var span = residual.AsSpan(o * InFeatures + g * groupSize, groupSize);
+                    var scale = 0f;
+                    foreach (var w in span)
+                    {
+                        scale += MathF.Abs(w);
+                    }
+                    scale = Math.Max(scale / groupSize, 1e-8f);
+                    alphas[(o * groups + g) * planes + plane] = scale;
+                    for (var k = 0; k < groupSize; k++)
+                    {
+                        var t = (sbyte)Math.Clamp(MathF.Round(span[k] / scale), -1, 1);
+                        trits[plane][o * InFeatures + g * groupSize + k] = t;
+                        span[k] -= scale * t;
+                    }
+                }
+            }
+        }
+        return TernaryMatrix.Pack(trits[0], planes == 2 ? trits[1] : [], alphas, OutFeatures, InFeatures, groupSize);
     }
 
     private static float[] Gaussian(long count, int seed, float scale)

@@ -13,6 +13,7 @@ internal static class KernelTable
         ("ours int4 g128", ["llama.cpp Q4_0", "llama.cpp Q4_K"]),
         ("ours int8", ["llama.cpp Q8_0"]),
         ("ours fp4 e2m1 g32", ["llama.cpp MXFP4"]),
+        ("ours ternary 1-plane", ["llama.cpp TQ1_0", "llama.cpp TQ2_0"]),
     ];
 
     public static void Print(Summary[] summaries)
@@ -62,7 +63,7 @@ internal static class KernelTable
                     $"- {shape} batch 1: int4 {torch / ours:F2}x faster than torch fp32 (goal ≥ 4x): {(torch / ours >= 4 ? "holds" : "DOES NOT HOLD")}"));
             }
         }
-        Console.WriteLine("- ternary (T-MAC LUT) kernel: not built yet, so TQ1_0/TQ2_0 have no opponent; llama.cpp has no FP8 CPU type to set beside ours.");
+        Console.WriteLine("- llama.cpp has no FP8 CPU type to set beside ours; the 2-plane ternary (PTQTP) has no llama.cpp counterpart.");
     }
 
     private static double WeightBytes(string shape, int batch, string kernel)
@@ -76,6 +77,8 @@ internal static class KernelTable
             "ours int8" => c.Int8.WeightBytes,
             "ours fp4 e2m1 g32" => c.Fp4.WeightBytes,
             "ours fp8 e4m3" => c.Fp8.WeightBytes,
+            "ours ternary 1-plane" => c.Ternary1.WeightBytes,
+            "ours ternary 2-plane" => c.Ternary2.WeightBytes,
             "llama.cpp MXFP4" => c.Ggml(GgmlNative.TypeMXFP4).WeightBytes,
             "llama.cpp F32" => c.Ggml(GgmlNative.TypeF32).WeightBytes,
             "llama.cpp Q4_0" => c.Ggml(GgmlNative.TypeQ4_0).WeightBytes,

@@ -59,6 +59,20 @@ public class MatMulBenchmarks
     [Benchmark(Description = "ours fp8 e4m3")]
     public void OursFp8() => QuantizedMatMul.Fp8(_case.Fp8, _case.Input, _case.Batch, _case.Output);
 
+    [Benchmark(Description = "ours ternary 1-plane")]
+    public void OursTernary1()
+    {
+        _case.Activations.Quantize(_case.Input, _case.Batch, _case.Ternary1.Layout, QuantizedMatMul.TernaryMaxCode);
+        QuantizedMatMul.Ternary(_case.Ternary1, _case.Activations, _case.Output);
+    }
+
+    [Benchmark(Description = "ours ternary 2-plane")]
+    public void OursTernary2()
+    {
+        _case.Activations.Quantize(_case.Input, _case.Batch, _case.Ternary2.Layout, QuantizedMatMul.TernaryMaxCode);
+        QuantizedMatMul.Ternary(_case.Ternary2, _case.Activations, _case.Output);
+    }
+
     [Benchmark(Description = "llama.cpp MXFP4")]
     public void GgmlMxfp4() => _case.Ggml(GgmlNative.TypeMXFP4).Run();
 

@@ -55,10 +55,11 @@ internal static class TernaryLookup
         var steps = layout.PaddedIn / TernaryMatrix.LookupInputs;
         var stepsPerBlock = layout.BlockSize / TernaryMatrix.LookupInputs;
         ref var codes = ref MemoryMarshal.GetArrayDataReference(weight.Codes);
-        codes = ref Unsafe.Add(ref codes, (nint)tile * steps * TernaryMatrix.StepBytes);
+        var (planes, stepBytes) = (weight.Planes, weight.StepBytes);
+        codes = ref Unsafe.Add(ref codes, (nint)tile * steps * stepBytes);
         ref var table0 = ref MemoryMarshal.GetReference(tables);
         ref var scales = ref MemoryMarshal.GetArrayDataReference(weight.Scales);
-        scales = ref Unsafe.Add(ref scales, tile * layout.Groups * 2 * TernaryMatrix.TileRows);
+        scales = ref Unsafe.Add(ref scales, tile * layout.Groups * planes * TernaryMatrix.TileRows);
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
         var step = 0;
         for (var b = 0; b < layout.Blocks; b++)
@@ -68,16 +69,20 @@ internal static class TernaryLookup
             for (var end = step + stepsPerBlock; step < end; step++)
             {
                 var table = Vector256.Create(Vector128.LoadUnsafe(ref table0, (nuint)(step * 16)));
-                var (low1, high1) = Lookup(table, ref codes, step * TernaryMatrix.StepBytes);
-                var (low2, high2) = Lookup(table, ref codes, step * TernaryMatrix.StepBytes + TernaryMatrix.TileRows);
+                var (low1, high1) = Lookup(table, ref codes, step * stepBytes);
                 p1Low += low1;
                 p1High += high1;
-                p2Low += low2;
-                p2High += high2;
+                if (planes == 2)
+                {
+                    var (low2, high2) = Lookup(table, ref codes, step * stepBytes + TernaryMatrix.TileRows);
+                    p2Low += low2;
+                    p2High += high2;
+                }
             }
             var sx = Vector256.Create(blockScales[b]);
-            ref var a1 = ref Unsafe.Add(ref scales, layout.GroupOfBlock[b] * 2 * TernaryMatrix.TileRows);
-            ref var a2 = ref Unsafe.Add(ref a1, TernaryMatrix.TileRows);
+            ref var a1 = ref Unsafe.Add(ref scales, layout.GroupOfBlock[b] * planes * TernaryMatrix.TileRows);
+            // One plane: the second plane's sums are zero, so any finite scale row will do — reuse the first.
+            ref var a2 = ref Unsafe.Add(ref a1, (planes - 1) * TernaryMatrix.TileRows);
             f0 = Accumulate(f0, p1Low.GetLower(), p2Low.GetLower(), ref a1, ref a2, 0, sx);
             f1 = Accumulate(f1, p1Low.GetUpper(), p2Low.GetUpper(), ref a1, ref a2, 8, sx);
             f2 = Accumulate(f2, p1High.GetLower(), p2High.GetLower(), ref a1, ref a2, 16, sx);

@@ -3,15 +3,16 @@ using Optimizer.Kernels.Codecs;
 namespace Optimizer.Kernels.LowBit;
 
 /// <summary>
-/// A two-trit-plane weight (PTQTP, ALGORITHMS.md 1.7) <c>w = a1·t1 + a2·t2</c>, <c>t ∈ {−1, 0, 1}</c>, one <c>(a1, a2)</c> per
-/// row and group, laid out for the T-MAC-style lookup kernel (ALGORITHMS.md 6.1).
+/// A ternary weight of one or two trit planes — <c>w = a1·t1</c> (BitNet-style) or <c>w = a1·t1 + a2·t2</c> (PTQTP,
+/// ALGORITHMS.md 1.7), <c>t ∈ {−1, 0, 1}</c>, one scale per plane, row and group — laid out for the T-MAC-style lookup
+/// kernel (ALGORITHMS.md 6.1).
 /// </summary>
 /// <remarks>
 /// Each trit plane is two bit planes, <c>t = b⁺ − b⁻</c>; four inputs of one bit plane form a 4-bit index into a 16-entry
 /// table of partial activation sums. Rows are tiled by 32 (one AVX2 register of lookups) and, per tile and group of four
 /// inputs, each trit plane takes 32 bytes: byte <c>r</c> holds row <c>r</c>'s <c>b⁺</c> index in its low nibble and its
-/// <c>b⁻</c> index in its high nibble (4 bits per weight per plane; the packed checkpoint keeps 1.6). Scales are
-/// <c>[tile, group, plane, 32]</c> so one tile's scales for a group are two vector loads. Padding rows have zero trits.
+/// <c>b⁻</c> index in its high nibble (2 bits per weight per plane; the packed checkpoint keeps 1.6). Scales are
+/// <c>[tile, group, plane, 32]</c> so one tile's scales for a group are one vector load per plane. Padding rows have zero trits.
 /// </remarks>
 public sealed class TernaryMatrix
 {
@@ -21,9 +22,10 @@ public sealed class TernaryMatrix
     /// <summary>Inputs per table lookup.</summary>
     public const int LookupInputs = 4;
 
-    private TernaryMatrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales)
+    private TernaryMatrix(int outFeatures, int planes, BlockLayout layout, byte[] codes, float[] scales)
     {
         OutFeatures = outFeatures;
+        Planes = planes;
         Layout = layout;
         Codes = codes;
         Scales = scales;
@@ -35,8 +37,11 @@ public sealed class TernaryMatrix
 
     public int Tiles => (OutFeatures + TileRows - 1) / TileRows;
 
-    /// <summary>Bytes per tile per four inputs: two planes of 32 bytes.</summary>
-    public const int StepBytes = 2 * TileRows;
+    /// <summary>Trit planes: 1 or 2.</summary>
+    public int Planes { get; }
+
+    /// <summary>Bytes per tile per four inputs: 32 per plane.</summary>
+    public int StepBytes => Planes * TileRows;
 
     /// <summary>Indices <c>[tile, PaddedIn / 4, plane, 32]</c>.</summary>
     public byte[] Codes { get; }
@@ -47,27 +52,35 @@ public sealed class TernaryMatrix
     /// <summary>Bytes the kernel streams per product.</summary>
     public long WeightBytes => Codes.LongLength + 4L * Scales.Length;
 
-    /// <summary>Packs trit planes <c>[out, in]</c> and their scales <c>[out, groups, 2]</c> (PTQTP's layout).</summary>
+    /// <summary>
+    /// Packs trit planes <c>[out, in]</c> and their scales <c>[out, groups, planes]</c> (PTQTP's layout); an empty
+    /// <paramref name="t2"/> means one plane.
+    /// </summary>
     /// <exception cref="ArgumentException">A length does not match the shape, or a trit is outside {−1, 0, 1}.</exception>
     public static TernaryMatrix Pack(ReadOnlySpan<sbyte> t1, ReadOnlySpan<sbyte> t2, ReadOnlySpan<float> alphas,
         int outFeatures, int inFeatures, int groupSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
         var layout = new BlockLayout(inFeatures, groupSize, LookupInputs);
+        var planes = t2.IsEmpty ? 1 : 2;
         RtnQuantizer.CheckLength(t1.Length, (long)outFeatures * inFeatures, nameof(t1));
-        RtnQuantizer.CheckLength(t2.Length, (long)outFeatures * inFeatures, nameof(t2));
-        RtnQuantizer.CheckLength(alphas.Length, (long)outFeatures * layout.Groups * 2, nameof(alphas));
+        if (planes == 2)
+        {
+            RtnQuantizer.CheckLength(t2.Length, (long)outFeatures * inFeatures, nameof(t2));
+        }
+        RtnQuantizer.CheckLength(alphas.Length, (long)outFeatures * layout.Groups * planes, nameof(alphas));
         var tiles = (outFeatures + TileRows - 1) / TileRows;
         var steps = layout.PaddedIn / LookupInputs;
-        var codes = new byte[(long)tiles * steps * StepBytes];
-        var scales = new float[tiles * layout.Groups * 2 * TileRows];
+        var stepBytes = planes * TileRows;
+        var codes = new byte[(long)tiles * steps * stepBytes];
+        var scales = new float[tiles * layout.Groups * planes * TileRows];
         for (var o = 0; o < outFeatures; o++)
         {
             var (tile, lane) = (o / TileRows, o % TileRows);
             for (var i = 0; i < inFeatures; i++)
             {
                 var (step, bit) = (i / LookupInputs, i % LookupInputs);
-                for (var plane = 0; plane < 2; plane++)
+                for (var plane = 0; plane < planes; plane++)
                 {
                     var trit = (plane == 0 ? t1 : t2)[o * inFeatures + i];
                     if (trit is < -1 or > 1)
@@ -77,19 +90,19 @@ public sealed class TernaryMatrix
                     if (trit != 0)
                     {
                         // b⁺ in the low nibble, b⁻ in the high nibble.
-                        codes[((long)tile * steps + step) * StepBytes + plane * TileRows + lane] |= (byte)(1 << (bit + (trit > 0 ? 0 : 4)));
+                        codes[((long)tile * steps + step) * stepBytes + plane * TileRows + lane] |= (byte)(1 << (bit + (trit > 0 ? 0 : 4)));
                     }
                 }
             }
             for (var g = 0; g < layout.Groups; g++)
             {
-                for (var plane = 0; plane < 2; plane++)
+                for (var plane = 0; plane < planes; plane++)
                 {
-                    scales[((tile * layout.Groups + g) * 2 + plane) * TileRows + lane] = alphas[(o * layout.Groups + g) * 2 + plane];
+                    scales[((tile * layout.Groups + g) * planes + plane) * TileRows + lane] = alphas[(o * layout.Groups + g) * planes + plane];
                 }
             }
         }
-        return new TernaryMatrix(outFeatures, layout, codes, scales);
+        return new TernaryMatrix(outFeatures, planes, layout, codes, scales);
     }
 
     /// <summary>Repacks the <c>ptqtp</c> method's output: both planes packed five trits a byte per row, scales <c>[out, groups, 2]</c>.</summary>
@@ -107,16 +120,21 @@ public sealed class TernaryMatrix
         return Pack(t1, t2, alphas, outFeatures, inFeatures, groupSize);
     }
 
-    /// <summary>The trit of <paramref name="plane"/> (0 or 1) at row <paramref name="o"/>, input <paramref name="i"/>.</summary>
+    /// <summary>The trit of <paramref name="plane"/> (0 or 1; 0 for a missing second plane) at row <paramref name="o"/>, input <paramref name="i"/>.</summary>
     public int TritAt(int plane, int o, int i)
     {
+        if (plane >= Planes)
+        {
+            return 0;
+        }
         var steps = Layout.PaddedIn / LookupInputs;
         var value = Codes[((long)(o / TileRows) * steps + i / LookupInputs) * StepBytes + plane * TileRows + o % TileRows];
         return (value >> (i % LookupInputs) & 1) - (value >> (i % LookupInputs + 4) & 1);
     }
 
     /// <summary>The scale of <paramref name="plane"/> for row <paramref name="o"/>, group <paramref name="g"/>.</summary>
-    public float ScaleAt(int plane, int o, int g) => Scales[((o / TileRows * Layout.Groups + g) * 2 + plane) * TileRows + o % TileRows];
+    public float ScaleAt(int plane, int o, int g) =>
+        plane >= Planes ? 0f : Scales[((o / TileRows * Layout.Groups + g) * Planes + plane) * TileRows + o % TileRows];
 
     /// <summary>The fp32 weight <c>[out, in]</c>: the reference the kernel is checked against.</summary>
     public float[] Dequantize()

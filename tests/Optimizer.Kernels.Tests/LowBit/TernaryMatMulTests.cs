@@ -29,13 +29,16 @@ public class TernaryMatMulTests
     }
 
     [Theory]
-    [InlineData(1, 128, 128, 1)]
-    [InlineData(33, 256, 64, 5)]
-    [InlineData(70, 384, 128, 8)]
-    [InlineData(32, 100, -1, 3)]
-    public void Ternary_IsExact_WhenActivationsQuantizeExactly(int outFeatures, int inFeatures, int groupSize, int batch)
+    [InlineData(1, 128, 128, 1, 2)]
+    [InlineData(33, 256, 64, 5, 2)]
+    [InlineData(70, 384, 128, 8, 2)]
+    [InlineData(32, 100, -1, 3, 2)]
+    [InlineData(33, 256, 128, 2, 1)]
+    [InlineData(5, 60, -1, 1, 1)]
+    public void Ternary_IsExact_WhenActivationsQuantizeExactly(int outFeatures, int inFeatures, int groupSize, int batch, int planes)
     {
-        var matrix = Random(outFeatures, inFeatures, groupSize, seed: outFeatures);
+        var matrix = Random(outFeatures, inFeatures, groupSize, seed: outFeatures, planes);
+        Assert.Equal(planes, matrix.Planes);
         var x = LowBitCases.ExactActivations(batch, matrix.Layout, seed: 9, MaxCode);
 
         foreach (var width in KernelWidths.Supported)
@@ -105,7 +108,7 @@ public class TernaryMatMulTests
         Assert.Equal("x", error.ParamName);
     }
 
-    private static TernaryMatrix Random(int outFeatures, int inFeatures, int groupSize, int seed)
+    private static TernaryMatrix Random(int outFeatures, int inFeatures, int groupSize, int seed, int planes = 2)
     {
         var random = new Random(seed);
         var t1 = new sbyte[outFeatures * inFeatures];
@@ -116,8 +119,8 @@ public class TernaryMatMulTests
             t2[k] = (sbyte)random.Next(-1, 2);
         }
         var groups = groupSize == -1 ? 1 : inFeatures / groupSize;
-        var alphas = LowBitCases.Gaussian(outFeatures * groups * 2, seed + 1, 0.05f);
-        return TernaryMatrix.Pack(t1, t2, alphas, outFeatures, inFeatures, groupSize);
+        var alphas = LowBitCases.Gaussian(outFeatures * groups * planes, seed + 1, 0.05f);
+        return TernaryMatrix.Pack(t1, planes == 2 ? t2 : [], alphas, outFeatures, inFeatures, groupSize);
     }
 
     private static float[] Run(TernaryMatrix matrix, float[] x, int batch, KernelWidth width)
