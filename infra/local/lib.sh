@@ -35,6 +35,17 @@ ensure_apt() {
   [ "$node_major" -ge 20 ] || log "warning: Node.js $node_major found; Azurite 3.35 needs Node.js 20 or newer"
 }
 
+# Chromium for the tests only: the HTML report's browser test drives it headless through the DevTools
+# protocol (Debian's package; nothing downloads a browser). OPTIMIZER_CHROMIUM names another binary.
+ensure_chromium() {
+  [ -n "${OPTIMIZER_CHROMIUM:-}" ] && return 0
+  command -v chromium >/dev/null && return 0
+  log "installing chromium (apt)"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
 # npm packages, pinned by infra/local/npm/package-lock.json, installed once into .optimizer/npm.
 ensure_npm() {
   local dir="$OPT_ROOT/.optimizer/npm"

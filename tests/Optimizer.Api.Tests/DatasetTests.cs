@@ -14,6 +14,7 @@ public sealed class DatasetTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         { "lines.jsonl", TestFiles.Jsonl(new { text = "a" }, new { text = "b" }), "jsonl_text", 2 },
         { "pairs.jsonl", TestFiles.Jsonl(new { prompt = "2+2=", completion = "4" }), "jsonl_pairs", 1 },
         { "choices.jsonl", TestFiles.Jsonl(new { prompt = "Sky?", choices = new[] { "blue", "green" }, answer = 0 }, new { prompt = "Grass?", choices = new[] { "blue", "green" }, answer = 1 }), "jsonl_choices", 2 },
+        { "rubric.jsonl", TestFiles.Jsonl(new { prompt = "Call me", rubric = new object[] { new { question = "Names Ishmael?", check = new { contains = "Ishmael" } } } }), "jsonl_prompts", 1 },
     };
 
     [Theory]

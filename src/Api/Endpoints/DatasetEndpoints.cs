@@ -18,7 +18,7 @@ public static class DatasetEndpoints
         var group = app.MapGroup("/v1/datasets").WithTags("Datasets").RequireAuthorization(ApiPolicies.Tenant);
         group.MapPost("/", Upload)
             .WithMetadata(new MultipartFormMetadata(["name"], "file", MultipleFiles: false,
-                ".txt (plain text) or .jsonl with {\"text\"}, {\"prompt\",\"completion\"} or {\"prompt\",\"choices\",\"answer\"} per line."))
+                ".txt (plain text) or .jsonl with {\"text\"}, {\"prompt\",\"completion\"}, {\"prompt\",\"choices\",\"answer\"} or {\"prompt\",\"rubric\"} per line."))
             .DisableAntiforgery();
         group.MapGet("/", List);
         group.MapGet("/{id}", Get);

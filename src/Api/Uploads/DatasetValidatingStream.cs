@@ -128,7 +128,7 @@ public sealed class DatasetValidatingStream(Stream inner, bool jsonl) : ForwardR
             using var document = JsonDocument.Parse(line.ToArray());
             form = Classify(document.RootElement)
                 ?? throw new InvalidDataException(
-                    $"line {Line} is not one of {{\"text\"}}, {{\"prompt\",\"completion\"}} or {{\"prompt\",\"choices\",\"answer\"}}");
+                    $"line {Line} is not one of {{\"text\"}}, {{\"prompt\",\"completion\"}}, {{\"prompt\",\"choices\",\"answer\"}} or {{\"prompt\",\"rubric\"}}");
         }
         catch (JsonException ex)
         {
@@ -159,6 +159,10 @@ public sealed class DatasetValidatingStream(Stream inner, bool jsonl) : ForwardR
         if (IsString(root, "prompt") && IsString(root, "completion"))
         {
             return DatasetFormat.JsonlPairs;
+        }
+        if (IsString(root, "prompt") && root.TryGetProperty("rubric", out var rubric) && rubric.ValueKind == JsonValueKind.Array)
+        {
+            return DatasetFormat.JsonlPrompts;
         }
         return IsString(root, "text") ? DatasetFormat.JsonlText : null;
     }

@@ -47,4 +47,6 @@ public enum DatasetFormat
     JsonlText,
     JsonlPairs,
     JsonlChoices,
+    /// <summary><c>{"prompt", "rubric": [...]}</c> per line: prompts with per-prompt rubric items (evaluation tasks).</summary>
+    JsonlPrompts,
 }

@@ -29,6 +29,13 @@ public sealed record EvaluationMetrics
     public long OtherBytes { get; init; }
     /// <summary>Per-block relative output error against the baseline, for the perplexity drill-down; null until measured.</summary>
     public IReadOnlyList<double>? BlockOutputErrors { get; init; }
+    /// <summary>Per block, the relative output error of each module type (<c>q_proj</c>, ...): the drill-down's last level.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>>? ModuleOutputErrors { get; init; }
+    /// <summary>FARMS ESD alpha per linear weight of the candidate and of the baseline (diagnostics).</summary>
+    public IReadOnlyDictionary<string, double>? EsdAlpha { get; init; }
+    public IReadOnlyDictionary<string, double>? BaselineEsdAlpha { get; init; }
+    /// <summary>Per-prompt rubric answers and choice accuracy from the task datasets; null without task datasets.</summary>
+    public Tasks.TaskResults? Tasks { get; init; }
     /// <summary>Fraction of zeros over the pruned linears, when the candidate was pruned.</summary>
     public double? Sparsity { get; init; }
     /// <summary>The sparsity the prune job asked for (config.json <c>pruning_config.target_sparsity</c>).</summary>
@@ -65,5 +72,14 @@ public sealed record EvaluationMetrics
         ["encoder_min_cosine"] = Encoder?.MinCosine,
         ["encoder_neighbour_agreement"] = Encoder?.NeighbourAgreement,
         ["encoder_pair_spearman"] = Encoder?.PairSpearman,
+        ["task_accuracy"] = Tasks?.Choices?.Accuracy,
+        ["baseline_task_accuracy"] = Tasks?.Choices?.BaselineAccuracy,
+        ["task_choice_questions"] = Tasks?.Choices?.Questions,
+        ["task_prompts"] = Tasks?.Prompts.Count,
+        ["judge_model_id"] = Tasks?.JudgeModelId,
+        ["block_output_errors"] = BlockOutputErrors,
+        ["module_output_errors"] = ModuleOutputErrors,
+        ["esd_alpha"] = EsdAlpha,
+        ["baseline_esd_alpha"] = BaselineEsdAlpha,
     };
 }

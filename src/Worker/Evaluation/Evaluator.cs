@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Reports;
 using Optimizer.Worker.Evaluation.Encoders;
+using Optimizer.Worker.Evaluation.Tasks;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Hosting;
 using Optimizer.Worker.Methods.Quantize.BitStack;
@@ -67,11 +68,19 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
                     MeanKl = comparison.MeanKl,
                     Top1Agreement = comparison.Top1Agreement,
                     EvaluatedTokens = comparison.Tokens,
+                    BlockOutputErrors = comparison.Diagnostics?.Errors?.Blocks,
+                    ModuleOutputErrors = comparison.Diagnostics?.Errors?.Modules,
+                    EsdAlpha = comparison.Diagnostics?.EsdAlpha,
+                    BaselineEsdAlpha = comparison.Diagnostics?.BaselineEsdAlpha,
                 };
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 metrics = metrics with { LoadsAndRuns = false, LoadError = ex.Message };
+            }
+            if (metrics.LoadsAndRuns == true)
+            {
+                metrics = metrics with { Tasks = await TaskEvaluationStep.MeasureAsync(datasets, request, cancellationToken) };
             }
         }
         else if (EncoderEvaluationStep.IsEncoder(candidate.LocalDir))
@@ -81,7 +90,7 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
 
         var context = new RubricContext(request.Job.Type, request.Job.Method, quantization?.Bits, quantization?.GroupSize,
             isCausalLm, request.Baseline is not null, metrics, request.Spec.Rubric);
-        var card = RubricEngine.Answer(context, RubricBank.Standard);
+        var card = RubricEngine.Answer(context, [.. RubricBank.Standard, .. TaskRubric.Questions(metrics.Tasks)]);
         var metricMap = metrics.ToDictionary();
         var report = new Report(request.Job.TenantId, request.Job.Id, candidate.Model.Id, request.Baseline?.Model.Id)
         {

@@ -20,9 +20,11 @@ public interface ILanguageModelComparer
 public sealed record LanguageModelComparisonRequest(string CandidateDir, string? BaselineDir, string Text, int? SeqLen, int? MaxTokens,
     double? BudgetMb = null);
 
+/// <summary>The comparison's results; <paramref name="Diagnostics"/> holds the per-layer diagnostics when a baseline was given.</summary>
 public sealed record LanguageModelEvaluation(
     double CandidatePerplexity,
     double? BaselinePerplexity,
     double? MeanKl,
     double? Top1Agreement,
-    long Tokens);
+    long Tokens,
+    Diagnostics.LayerDiagnostics? Diagnostics = null);

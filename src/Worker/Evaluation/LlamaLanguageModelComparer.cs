@@ -1,3 +1,4 @@
+using Optimizer.Worker.Evaluation.Diagnostics;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Prune.Compact;
 using Optimizer.Worker.Methods.Quantize.Awq;
@@ -57,7 +58,45 @@ public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
         baseline.to(ComputeDevice.Preferred);
         var comparison = LanguageModelMetrics.Compare(baseline, candidate, tokens, seqLen, request.MaxTokens,
             cancellationToken: cancellationToken);
+        var diagnostics = Diagnose(candidateFolder, candidate, baselineFolder, baseline, tokens, seqLen, cancellationToken);
         return new LanguageModelEvaluation(comparison.Candidate.Perplexity, comparison.Baseline.Perplexity,
-            comparison.MeanKl, comparison.Top1Agreement, comparison.Candidate.TokensEvaluated);
+            comparison.MeanKl, comparison.Top1Agreement, comparison.Candidate.TokensEvaluated, diagnostics);
+    }
+
+    /// <summary>
+    /// Per-layer diagnostics; each part is best effort (null when the models differ in shape or a weight cannot be
+    /// read) because a diagnostic must never fail the evaluation it explains.
+    /// </summary>
+    private static LayerDiagnostics Diagnose(ModelFolder candidateFolder, LlamaForCausalLM candidate, ModelFolder baselineFolder,
+        LlamaForCausalLM baseline, IReadOnlyList<int> tokens, int seqLen, CancellationToken cancellationToken)
+    {
+        LayerErrors? errors = null;
+        if (candidate.Config.NumHiddenLayers == baseline.Config.NumHiddenLayers && candidate.Config.HiddenSize == baseline.Config.HiddenSize)
+        {
+            var windows = LanguageModelMetrics.Windows(tokens, seqLen).Take(LayerDiagnostics.Windows).ToList();
+            try
+            {
+                errors = ReconstructionError.Measure(baseline, candidate, windows, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // e.g. Monarch-factored linears, whose dense modules hold no weights: no per-layer errors.
+                errors = null;
+            }
+        }
+        return new LayerDiagnostics(errors, TryAlphas(candidateFolder, candidate, cancellationToken),
+            TryAlphas(baselineFolder, baseline, cancellationToken));
+    }
+
+    private static IReadOnlyDictionary<string, double>? TryAlphas(ModelFolder folder, LlamaForCausalLM model, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return LayerDiagnostics.Alphas(folder, model, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return null;
+        }
     }
 }

@@ -39,7 +39,7 @@ public static class RubricBank
                 c.Metrics.PerplexityIncrease is { } increase && increase <= t.MaxPerplexityIncrease,
                 Evidence(("perplexity", c.Metrics.CandidatePerplexity), ("baseline_perplexity", c.Metrics.BaselinePerplexity),
                     ("increase", c.Metrics.PerplexityIncrease), ("threshold", t.MaxPerplexityIncrease))),
-            DrillDown = BlockErrorDrillDown,
+            DrillDown = Diagnostics.PerplexityDrillDown.Children,
         },
         new()
         {
@@ -99,14 +99,30 @@ public static class RubricBank
                 Math.Abs(c.Metrics.Sparsity!.Value - c.Metrics.TargetSparsity!.Value) <= SparsityTolerance,
                 Evidence(("sparsity", c.Metrics.Sparsity), ("target_sparsity", c.Metrics.TargetSparsity), ("tolerance", SparsityTolerance))),
         },
+        new()
+        {
+            Id = "task.choices_accuracy",
+            Category = "task",
+            Weight = 2.0,
+            IsRelevant = c => c.Metrics.Tasks?.Choices is not null,
+            Question = (c, t) => c.Metrics.Tasks!.Choices!.BaselineAccuracy is null
+                ? "Is the multiple-choice accuracy (highest log-likelihood choice) above chance?"
+                : $"Is the multiple-choice accuracy (highest log-likelihood choice) at most {Percent(t.MaxAccuracyDrop)} (absolute) below the baseline's?",
+            Check = (c, t) =>
+            {
+                var choices = c.Metrics.Tasks!.Choices!;
+                var threshold = choices.BaselineAccuracy is { } b ? b - t.MaxAccuracyDrop : 1.0 / choices.MeanChoices;
+                var yes = choices.BaselineAccuracy is null ? choices.Accuracy > threshold : choices.Accuracy >= threshold - 1e-12;
+                return new RubricAnswer(yes, Evidence(("accuracy", choices.Accuracy), ("baseline_accuracy", choices.BaselineAccuracy),
+                    ("threshold", threshold), ("questions", choices.Questions)));
+            },
+        },
         .. Encoders.EncoderRubric.Questions,
     ];
 
     /// <summary>Absolute tolerance of the achieved-sparsity item (ALGORITHMS.md Part B: within 0.5 % of the target).</summary>
     public const double SparsityTolerance = 0.005;
 
-    /// <summary>Relative output error above which a block is named in the perplexity drill-down.</summary>
-    public const double BlockErrorThreshold = 0.05;
 
     /// <summary>
     /// Safetensors bytes allowed: quantized weights at <c>bits + overhead</c>, the tensors a method keeps
@@ -122,27 +138,6 @@ public static class RubricBank
 
     private static double Overhead(RubricContext c) =>
         RubricThresholds.SizeOverheadBits(c.Bits ?? 16, c.GroupSize ?? -1, c.Metrics.MinQuantizedInFeatures, c.Metrics.MinQuantizedOutFeatures);
-
-    /// <summary>
-    /// Extension point of the drill-down: one child per transformer block whose relative output error exceeds
-    /// <see cref="BlockErrorThreshold"/>. Empty until the evaluator measures <see cref="EvaluationMetrics.BlockOutputErrors"/>.
-    /// </summary>
-    private static IReadOnlyList<ReportItem> BlockErrorDrillDown(RubricContext context, RubricThresholds thresholds)
-    {
-        if (context.Metrics.BlockOutputErrors is not { } errors)
-        {
-            return [];
-        }
-        return [.. errors.Select((error, block) => new ReportItem(
-            $"diagnostics.block_output_error.{block}",
-            $"Is block {block}'s relative output error against the baseline at most {Percent(BlockErrorThreshold)}?",
-            "diagnostics",
-            error <= BlockErrorThreshold,
-            Evidence(("relative_error", error), ("threshold", BlockErrorThreshold)),
-            0,
-            false,
-            []))];
-    }
 
     private static string Percent(double fraction) =>
         (fraction * 100).ToString("0.##", CultureInfo.InvariantCulture) + " %";

@@ -5,6 +5,11 @@ public sealed record RubricThresholds(double MaxPerplexityIncrease, double MinTo
 {
     public const double DefaultMinTop1Agreement = 0.90;
     public const double DefaultMaxMeanKl = 0.05;
+    /// <summary>Default largest drop of choice accuracy below the baseline's (2 points).</summary>
+    public const double DefaultMaxAccuracyDrop = 0.02;
+
+    /// <summary>Largest accepted drop of <c>jsonl_choices</c> accuracy below the baseline's.</summary>
+    public double MaxAccuracyDrop { get; init; } = DefaultMaxAccuracyDrop;
 
     /// <summary>
     /// Perplexity tolerance by case: 5 % for quantization at 4 bits and up (and for anything else), 15 % at 3 bits
@@ -30,7 +35,10 @@ public sealed record RubricThresholds(double MaxPerplexityIncrease, double MinTo
             increase,
             overrides?.MinTop1Agreement ?? DefaultMinTop1Agreement,
             overrides?.MaxMeanKl ?? DefaultMaxMeanKl,
-            critical);
+            critical)
+        {
+            MaxAccuracyDrop = overrides?.MaxAccuracyDrop ?? DefaultMaxAccuracyDrop,
+        };
     }
 
     /// <summary>

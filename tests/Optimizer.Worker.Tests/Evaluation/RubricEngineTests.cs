@@ -32,8 +32,10 @@ public sealed class RubricEngineTests
     {
         var card = RubricEngine.Answer(Quantize4Bit(GoodMetrics), RubricBank.Standard);
 
-        // Every question but the prune-only one and the encoder ones applies to a quantized causal LM with a baseline.
-        Assert.Equal(RubricBank.Standard.Count(q => q.Id != "integrity.sparsity_achieved" && !EncoderRubric.Questions.Contains(q)), card.ItemsTotal);
+        // Every question but the prune-only one, the task ones (no task dataset) and the encoder ones applies to a
+        // quantized causal LM with a baseline.
+        Assert.Equal(RubricBank.Standard.Count(q => q.Id != "integrity.sparsity_achieved" && q.Category != "task"
+            && !EncoderRubric.Questions.Contains(q)), card.ItemsTotal);
         Assert.All(card.Items, item => Assert.True(item.Answer, item.Id));
         Assert.Equal(1.0, card.Score);
         Assert.Equal("pass", card.Verdict);

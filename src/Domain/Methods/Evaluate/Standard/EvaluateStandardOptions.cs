@@ -30,6 +30,17 @@ public sealed record EvaluateStandardOptions : IValidatableObject
     [Range(0.001, 1e9)]
     public double? BudgetMb { get; init; }
 
+    [Description("Task datasets (jsonl): lines with \"choices\" and \"answer\" are scored by log-likelihood accuracy; lines with a \"rubric\" array are answered on the model's greedy generation.")]
+    [MaxLength(EvaluationTasks.MaxTaskDatasets)]
+    public List<string>? TaskDatasetIds { get; init; }
+
+    [Description("Optional judge model (a causal LM of yours) answering free-form rubric questions as P(\"Yes\") > P(\"No\") from its next-token logits.")]
+    public string? JudgeModelId { get; init; }
+
+    [Description("Tokens generated greedily per rubric prompt.")]
+    [Range(1, 512)]
+    public int? MaxNewTokens { get; init; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
         Rubric?.Validate() ?? [];
 }
@@ -51,6 +62,23 @@ public sealed record EvaluationSpec
     [Description("BitStack models only: evaluate the model truncated to this memory budget in MB (2^20 bytes).")]
     [Range(0.001, 1e9)]
     public double? BudgetMb { get; init; }
+
+    [Description("Task datasets (jsonl): choices accuracy and per-prompt rubrics.")]
+    [MaxLength(EvaluationTasks.MaxTaskDatasets)]
+    public List<string>? TaskDatasetIds { get; init; }
+
+    [Description("Optional judge model answering free-form rubric questions.")]
+    public string? JudgeModelId { get; init; }
+
+    [Range(1, 512)]
+    public int? MaxNewTokens { get; init; }
+}
+
+/// <summary>Limits and defaults of the task part of an evaluation (user rubrics, choices, judge).</summary>
+public static class EvaluationTasks
+{
+    public const int MaxTaskDatasets = 8;
+    public const int DefaultMaxNewTokens = 32;
 }
 
 /// <summary>Per-job thresholds of the report's questions (ALGORITHMS.md Part B defaults when null).</summary>
@@ -67,6 +95,10 @@ public sealed record RubricOverrides
     [Description("Largest accepted mean token KL(baseline || model) in nats.")]
     [Range(0.0, 100.0)]
     public double? MaxMeanKl { get; init; }
+
+    [Description("Largest accepted drop of jsonl_choices accuracy below the baseline's (0.02 = 2 points).")]
+    [Range(0.0, 1.0)]
+    public double? MaxAccuracyDrop { get; init; }
 
     [Description("Item ids to leave out of the report.")]
     public List<string>? Exclude { get; init; }

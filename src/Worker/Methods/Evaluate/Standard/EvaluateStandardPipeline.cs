@@ -37,6 +37,9 @@ public sealed class EvaluateStandardPipeline(IModelEvaluator evaluator, Optimize
             MaxTokens = options.MaxTokens,
             Rubric = options.Rubric,
             BudgetMb = options.BudgetMb,
+            TaskDatasetIds = options.TaskDatasetIds,
+            JudgeModelId = options.JudgeModelId,
+            MaxNewTokens = options.MaxNewTokens,
         };
         var outcome = await evaluator.EvaluateAsync(new EvaluationRequest(context.Job, candidate, baseline, spec, context), cancellationToken);
         db.Reports.Add(outcome.Report);
