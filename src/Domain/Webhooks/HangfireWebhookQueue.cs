@@ -1,10 +1,12 @@
 using Hangfire;
 using Hangfire.States;
-using Optimizer.Domain.Webhooks;
+namespace Optimizer.Domain.Webhooks;
 
-namespace Optimizer.Worker.Webhooks;
-
-/// <summary>Delivery attempts as Hangfire jobs on the <c>webhooks</c> queue (only the delivery id travels).</summary>
+/// <summary>
+/// Delivery attempts as Hangfire jobs on the <c>webhooks</c> queue (only the delivery id travels); the Worker's webhooks
+/// server runs them. Here, next to <see cref="IWebhookQueue"/>, because both hosts queue attempts (the Api: a manual
+/// redelivery, a queued job cancelled) and Domain is the one project they share.
+/// </summary>
 public sealed class HangfireWebhookQueue(IBackgroundJobClient client) : IWebhookQueue
 {
     public void Enqueue(string deliveryId, int autoAttempt) =>

@@ -5,23 +5,28 @@ using Optimizer.Domain.Persistence;
 namespace Optimizer.Worker.Execution;
 
 /// <summary>
-/// The running attempt's hold on its job row: <c>worker_id</c> + <c>attempts</c> name the holder, <c>heartbeat_at</c> is
-/// renewed every <c>Worker:HeartbeatInterval</c>. When the recovery sweep has taken the job away (the heartbeat went
-/// stale: a long pause, a lost database), the next renewal finds nothing and <see cref="Lost"/> fires, so this attempt
-/// stops instead of racing the next one.
+/// The running attempt's one background loop over its job row: every <c>Worker:HeartbeatInterval</c> a single conditional
+/// UPDATE renews the lease (<c>heartbeat_at</c>, only while <c>worker_id</c> + <c>attempts</c> still name this attempt)
+/// and returns the status, so one round-trip both keeps the job and notices a cancel request.
 /// </summary>
-public sealed class JobLease : IAsyncDisposable
+/// <remarks>
+/// <see cref="Lost"/> fires when the update finds nothing: the recovery sweep took the job away (the heartbeat went
+/// stale: a long pause, a lost database), so this attempt stops instead of racing the next one.
+/// <see cref="CancelRequested"/> fires when the row is <c>cancelling</c> (the Api is the only writer of that state).
+/// </remarks>
+public sealed class JobWatch : IAsyncDisposable
 {
     private readonly CancellationTokenSource _lost = new();
+    private readonly CancellationTokenSource _cancel = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public JobLease(DbContextOptions<OptimizerDbContext> options, string jobId, string workerId, int attempt, TimeSpan interval)
+    public JobWatch(DbContextOptions<OptimizerDbContext> options, string jobId, string workerId, int attempt, TimeSpan interval)
     {
         JobId = jobId;
         WorkerId = workerId;
         Attempt = attempt;
-        _loop = Task.Run(() => RenewAsync(options, interval));
+        _loop = Task.Run(() => WatchAsync(options, interval));
     }
 
     public string JobId { get; }
@@ -32,6 +37,11 @@ public sealed class JobLease : IAsyncDisposable
     public CancellationToken Lost => _lost.Token;
 
     public bool IsLost => _lost.IsCancellationRequested;
+
+    /// <summary>Fires when the user asked to cancel the job (the row is <c>cancelling</c>).</summary>
+    public CancellationToken CancelRequested => _cancel.Token;
+
+    public bool IsCancellationRequested => _cancel.IsCancellationRequested;
 
     /// <summary>This process's worker id: host, process id and a random part (process ids are reused).</summary>
     public static string ProcessWorkerId { get; } =
@@ -45,7 +55,24 @@ public sealed class JobLease : IAsyncDisposable
         jobs.Where(j => j.Id == jobId && j.WorkerId == workerId && j.Attempts == attempt
             && (j.Status == JobStatus.Running || j.Status == JobStatus.Cancelling));
 
-    private async Task RenewAsync(DbContextOptions<OptimizerDbContext> options, TimeSpan interval)
+    /// <summary>
+    /// Renews the lease if this attempt still holds it and returns the status it renewed, or null when the job is not ours.
+    /// </summary>
+    /// <remarks>Raw SQL because EF's ExecuteUpdate cannot return a column; the names are the mapped ones (see JobWatchTests).</remarks>
+    public async Task<JobStatus?> RenewAsync(OptimizerDbContext db, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var running = JobStatus.Running.ToWire();
+        var cancelling = JobStatus.Cancelling.ToWire();
+        var statuses = await db.Database.SqlQuery<string>($"""
+            UPDATE optimizer.jobs SET "HeartbeatAt" = {now}
+            WHERE "Id" = {JobId} AND "WorkerId" = {WorkerId} AND "Attempts" = {Attempt} AND "Status" IN ({running}, {cancelling})
+            RETURNING "Status" AS "Value"
+            """).ToListAsync(cancellationToken);
+        return statuses.Count == 1 && JobStatusExtensions.TryParseWire(statuses[0], out var status) ? status : null;
+    }
+
+    private async Task WatchAsync(DbContextOptions<OptimizerDbContext> options, TimeSpan interval)
     {
         await using var db = new OptimizerDbContext(options);
         while (!_stop.IsCancellationRequested)
@@ -53,12 +80,16 @@ public sealed class JobLease : IAsyncDisposable
             try
             {
                 await Task.Delay(interval, _stop.Token);
-                var now = DateTimeOffset.UtcNow;
-                var renewed = await Owned(db).ExecuteUpdateAsync(s => s.SetProperty(j => j.HeartbeatAt, now), _stop.Token);
-                if (renewed == 0)
+                var status = await RenewAsync(db, _stop.Token);
+                if (status is null)
                 {
                     await _lost.CancelAsync();
                     return;
+                }
+                if (status == JobStatus.Cancelling && !_cancel.IsCancellationRequested)
+                {
+                    // Keep renewing while the pipeline winds down, so the sweep does not take a job that is cancelling.
+                    await _cancel.CancelAsync();
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -67,8 +98,8 @@ public sealed class JobLease : IAsyncDisposable
             }
             catch (Exception) when (!_stop.IsCancellationRequested)
             {
-                // A transient database error: keep trying. If it lasts past the lease timeout the sweep takes the job
-                // and the first renewal that gets through finds nothing to renew.
+                // A transient database error (PostgreSQL restarting): keep trying. If it lasts past the lease timeout the
+                // sweep takes the job and the first renewal that gets through finds nothing to renew.
             }
         }
     }
@@ -78,6 +109,7 @@ public sealed class JobLease : IAsyncDisposable
         await _stop.CancelAsync();
         await _loop;
         _stop.Dispose();
+        _cancel.Dispose();
         _lost.Dispose();
     }
 }
