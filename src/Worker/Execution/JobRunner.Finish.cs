@@ -8,43 +8,77 @@ namespace Optimizer.Worker.Execution;
 /// <summary>How an attempt ends: the fenced final save (with the webhook outbox) and the hand-back on shutdown.</summary>
 public sealed partial class JobRunner
 {
+    /// <summary>Waits between tries of the final save while PostgreSQL is unreachable (about 15 s in all).</summary>
+    private static readonly TimeSpan[] s_finishRetryDelays =
+        [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8)];
+
     /// <summary>
     /// Applies the final transition and saves it (with any model and report, and the webhook deliveries of the terminal
     /// events: an outbox) only if this attempt still holds the lease: the fencing update locks the row until commit, so
     /// the recovery sweep cannot re-queue the job in between. The deliveries are queued after the commit; a crash right
-    /// after it leaves them pending, and the Worker's webhook sweep sends them.
+    /// after it leaves them pending, and the Worker's webhook sweep sends them. A database error (PostgreSQL restarting)
+    /// is retried for a few seconds, so a short outage does not cost the job a second attempt.
     /// </summary>
     /// <returns>False when another attempt owns the job now, or the save failed (then the job is recovered later).</returns>
     private async Task<bool> FinishAsync(OptimizerDbContext db, Finisher finish, Job job, Action<Job> transition)
     {
         try
         {
-            IReadOnlyList<string> deliveries = [];
-            await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
-            {
-                var owned = await finish.Watch.Owned(db).ExecuteUpdateAsync(s => s.SetProperty(j => j.WorkerId, (string?)null), CancellationToken.None);
-                if (owned == 0)
-                {
-                    LogLeaseLost(job.Id, job.Attempts);
-                    return false;
-                }
-                transition(job);
-                await db.SaveChangesAsync(CancellationToken.None);
-                if (finish.Events is not null)
-                {
-                    deliveries = await finish.Events.AddDeliveriesAsync(db, job.Id, CancellationToken.None);
-                }
-                await transaction.CommitAsync(CancellationToken.None);
-            }
-            finish.Events?.Queue(deliveries);
-            return true;
+            // Once, in memory: a failed try rolls back the database, not the tracked entities, so a retry saves them as they are.
+            transition(job);
         }
         catch (Exception ex)
         {
             LogFinishFailed(ex, job.Id);
             return false;
         }
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                IReadOnlyList<string> deliveries = [];
+                await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
+                {
+                    var owned = await finish.Watch.Owned(db).ExecuteUpdateAsync(s => s.SetProperty(j => j.WorkerId, (string?)null), CancellationToken.None);
+                    if (owned == 0)
+                    {
+                        LogLeaseLost(job.Id, job.Attempts);
+                        return false;
+                    }
+                    await db.SaveChangesAsync(CancellationToken.None);
+                    if (finish.Events is not null)
+                    {
+                        deliveries = await finish.Events.AddDeliveriesAsync(db, job.Id, CancellationToken.None);
+                    }
+                    await transaction.CommitAsync(CancellationToken.None);
+                }
+                finish.Events?.Queue(deliveries);
+                return true;
+            }
+            catch (Exception ex) when (attempt < s_finishRetryDelays.Length && IsDatabaseError(ex))
+            {
+                LogFinishRetry(ex, job.Id, attempt + 1);
+                await Task.Delay(s_finishRetryDelays[attempt], CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogFinishFailed(ex, job.Id);
+                return false;
+            }
+        }
     }
+
+    /// <summary>PostgreSQL unreachable or restarting (the connection, not the statement, failed).</summary>
+    private static bool IsDatabaseError(Exception ex) => IsOutage(ex) || (ex.InnerException is { } inner && IsOutage(inner));
+
+    private static bool IsOutage(Exception ex) => ex switch
+    {
+        // 57P01-03: the server is shutting down, crashed or still starting; 08xxx: the connection failed.
+        Npgsql.PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("57P", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
+        Npgsql.NpgsqlException => true,
+        _ => false,
+    };
 
     /// <summary>Puts a running job back to <c>queued</c> (attempts unchanged) and enqueues it again; a cancelling one ends cancelled.</summary>
     private async Task HandBackAsync(OptimizerDbContext db, Finisher finish, Job job, IProgressReporter progress)
