@@ -219,7 +219,11 @@ public static class JobEndpoints
             await db.SaveChangesAsync(cancellationToken);
             if (job.Status == JobStatus.Cancelled)
             {
-                // A queued job ends here, not in a worker, so its job.cancelled deliveries are written here, with the status.
+                // A queued job ends here, not in a worker, so its terminal event and its job.cancelled deliveries are
+                // written here, with the status (no worker writes events for a job that never started).
+                var last = await db.JobEvents.Where(e => e.JobId == job.Id).MaxAsync(e => (long?)e.Seq, cancellationToken) ?? 0;
+                db.JobEvents.Add(new JobEvent(job.Id, last + 1, "warning", "cancelled", "Job cancelled before it started.", null));
+                await db.SaveChangesAsync(cancellationToken);
                 deliveries = await events.AddDeliveriesAsync(db, job.Id, cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
