@@ -34,8 +34,7 @@ if (args.Length > 0 && args[0] == "load")
 {
     var submissions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000;
     var concurrency = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 50;
-    await LoadBenchmark.RunAsync(client, fixture, submissions, concurrency);
-    return 0;
+    return await LoadBenchmark.RunAsync(client, fixture, submissions, concurrency);
 }
 await UploadBenchmark.RunAsync(api, settings);
 await DispatchBenchmark.RunAsync(api, fixture, settings);

@@ -60,9 +60,11 @@ public sealed class JobEventStreamTests(ApiFixture fixture) : IClassFixture<ApiF
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var all = await ReadToEndAsync(reader, timeout.Token);
 
-        Assert.Equal(["1", "2", null], all.Select(m => m.Id));
-        Assert.Equal(["info", "error", "progress"], all.Select(m => m.Event));
-        Assert.Equal("cancelled", all[2].Data.GetProperty("status").GetString());
+        // The cancel of a queued job adds its terminal event (seq 3) before the final progress message.
+        Assert.Equal(["1", "2", "3", null], all.Select(m => m.Id));
+        Assert.Equal(["info", "error", "warning", "progress"], all.Select(m => m.Event));
+        Assert.Equal("cancelled", all[2].Data.GetProperty("stage").GetString());
+        Assert.Equal("cancelled", all[3].Data.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -121,6 +121,31 @@ public sealed class WebhookTests(WebhooksFixture fixture) : IClassFixture<Webhoo
         Assert.False(plain.TryGetProperty("notify_secret", out _));
     }
 
+    [Fact]
+    public async Task JobDeliveries_ListOnlyTheNotifyUrlDeliveries_WhenAQueuedJobWithNotifyIsCancelled()
+    {
+        var tenant = await fixture.CreateTenantAsync();
+        var hook = await (await tenant.Http.PostAsJsonAsync("/v1/webhooks", new { url = "http://127.0.0.1:9/hook" })).ReadAsAsync<WebhookDto>();
+        var model = await (await tenant.Http.UploadModelAsync()).ReadAsAsync<IdOnly>();
+        var job = (await (await tenant.Http.PostAsJsonAsync("/v1/jobs", new
+        {
+            type = "quantize", method = "rtn", model_id = model.Id, notify = new[] { "http://127.0.0.1:9/ci", "http://127.0.0.1:9/cd" },
+        })).ReadAsAsync<IdOnly>()).Id;
+
+        Assert.Equal(HttpStatusCode.Accepted, (await tenant.Http.PostAsync($"/v1/jobs/{job}/cancel", null)).StatusCode);
+
+        var page = await tenant.Http.GetAsAsync<PageOf<DeliveryDto>>($"/v1/jobs/{job}/deliveries");
+        Assert.Equal(2, page.Data.Count);
+        Assert.All(page.Data, d => Assert.Equal(("job.cancelled", job, "pending", WebhookIds.Message(job, "job.cancelled")),
+            (d.Event, d.JobId, d.Status, d.WebhookId)));
+        var subscription = Assert.Single((await tenant.Http.GetAsAsync<PageOf<DeliveryDto>>($"/v1/webhooks/{hook.Id}/deliveries")).Data);
+        Assert.DoesNotContain(subscription.Id, page.Data.Select(d => d.Id));
+        var first = await tenant.Http.GetAsAsync<PageOf<DeliveryDto>>($"/v1/jobs/{job}/deliveries?limit=1");
+        Assert.Equal(page.Data[0].Id, Assert.Single(first.Data).Id);
+        var other = await fixture.CreateTenantAsync();
+        await (await other.Http.GetAsync($"/v1/jobs/{job}/deliveries")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
     private static async Task<string> QueueJobAsync(TenantClient tenant)
     {
         var model = await (await tenant.Http.UploadModelAsync()).ReadAsAsync<IdOnly>();

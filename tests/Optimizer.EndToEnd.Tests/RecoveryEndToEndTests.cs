@@ -15,7 +15,8 @@ namespace Optimizer.EndToEnd.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class RecoveryEndToEndTests(BareServiceFixture service) : IClassFixture<BareServiceFixture>
 {
-    private static readonly Dictionary<string, string> FastRecovery = new()
+    /// <summary>Worker settings of the fault-injection tests: a pause per checkpoint, a 10 s lease, a sweep every second.</summary>
+    internal static readonly Dictionary<string, string> FastRecovery = new()
     {
         ["DOTNET_ENVIRONMENT"] = "Testing",
         ["Worker__TestCheckpointDelay"] = "00:00:00.400",

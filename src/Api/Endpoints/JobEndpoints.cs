@@ -213,16 +213,26 @@ public static class JobEndpoints
             return Problems.Conflict($"Job '{id}' is already {job.Status.ToWire()}.");
         }
         job.RequestCancel();
-        await db.SaveChangesAsync(cancellationToken);
+        IReadOnlyList<string> deliveries = [];
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            if (job.Status == JobStatus.Cancelled)
+            {
+                // A queued job ends here, not in a worker, so its terminal event and its job.cancelled deliveries are
+                // written here, with the status (no worker writes events for a job that never started).
+                var last = await db.JobEvents.Where(e => e.JobId == job.Id).MaxAsync(e => (long?)e.Seq, cancellationToken) ?? 0;
+                db.JobEvents.Add(new JobEvent(job.Id, last + 1, "warning", "cancelled", "Job cancelled before it started.", null));
+                await db.SaveChangesAsync(cancellationToken);
+                deliveries = await events.AddDeliveriesAsync(db, job.Id, cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+        }
+        events.Queue(deliveries);
         if (job.Status == JobStatus.Cancelled && job.HangfireJobId is not null)
         {
             // The row is authoritative (a worker that still picks it up sees 'cancelled'); this only tidies the queue.
             hangfire.Delete(job.HangfireJobId);
-        }
-        if (job.Status == JobStatus.Cancelled)
-        {
-            // A queued job ends here, not in a worker, so its job.cancelled event starts here (never throws).
-            await events.PublishAsync(job.Id, CancellationToken.None);
         }
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job));
     }

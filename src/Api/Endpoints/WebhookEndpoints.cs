@@ -8,7 +8,10 @@ using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Endpoints;
 
-/// <summary>Webhook subscriptions (Standard Webhooks): create, list, get, delete, deliveries, redeliver.</summary>
+/// <summary>
+/// Webhook subscriptions (Standard Webhooks): create, list, get, delete, deliveries, redeliver; and the deliveries to a
+/// job's one-off <c>notify</c> URLs (<c>/v1/jobs/{id}/deliveries</c>).
+/// </summary>
 public static class WebhookEndpoints
 {
     public static IEndpointRouteBuilder MapWebhookEndpoints(this IEndpointRouteBuilder app)
@@ -20,6 +23,7 @@ public static class WebhookEndpoints
         group.MapDelete("/{id}", Delete);
         group.MapGet("/{id}/deliveries", Deliveries);
         group.MapPost("/{id}/deliveries/{deliveryId}/redeliver", Redeliver);
+        app.MapGet("/v1/jobs/{id}/deliveries", JobDeliveries).WithTags("Jobs").RequireAuthorization(ApiPolicies.Tenant);
         return app;
     }
 
@@ -100,8 +104,34 @@ public static class WebhookEndpoints
         {
             return Problems.NotFound("webhook", id);
         }
+        return TypedResults.Ok(await PageAsync(db, db.WebhookDeliveries.Where(d => d.SubscriptionId == id), limit, after, cancellationToken));
+    }
+
+    [EndpointSummary("List the deliveries to a job's notify URLs with their attempts")]
+    [EndpointDescription("The deliveries of the job's terminal event to each URL of its 'notify' list (signed with the job's "
+        + "notify_secret), as /v1/webhooks/{id}/deliveries lists a subscription's. Paged by id (?after=&limit=).")]
+    public static async Task<Results<Ok<Page<WebhookDeliveryResponse>>, ValidationProblem, ProblemHttpResult>> JobDeliveries(
+        string id, ClaimsPrincipal user, OptimizerDbContext db, int? limit, string? after, CancellationToken cancellationToken)
+    {
+        if (Paging.Validate(limit) is { } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var tenantId = user.TenantId();
+        if (!await db.Jobs.AnyAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken))
+        {
+            return Problems.NotFound("job", id);
+        }
+        var notify = db.WebhookDeliveries.Where(d => d.JobId == id && d.TenantId == tenantId && d.SubscriptionId == null);
+        return TypedResults.Ok(await PageAsync(db, notify, limit, after, cancellationToken));
+    }
+
+    /// <summary>One page of deliveries (by id) with their attempts.</summary>
+    private static async Task<Page<WebhookDeliveryResponse>> PageAsync(OptimizerDbContext db, IQueryable<WebhookDelivery> deliveries,
+        int? limit, string? after, CancellationToken cancellationToken)
+    {
         var take = limit ?? Paging.DefaultLimit;
-        var query = db.WebhookDeliveries.AsNoTracking().Where(d => d.SubscriptionId == id);
+        var query = deliveries.AsNoTracking();
         if (!string.IsNullOrEmpty(after))
         {
             query = query.Where(d => string.Compare(d.Id, after) > 0);
@@ -110,7 +140,7 @@ public static class WebhookEndpoints
         var ids = rows.Select(d => d.Id).ToList();
         var attempts = (await db.WebhookAttempts.AsNoTracking().Where(a => ids.Contains(a.DeliveryId)).ToListAsync(cancellationToken))
             .ToLookup(a => a.DeliveryId);
-        return TypedResults.Ok(Paging.Create(rows, take, d => WebhookDeliveryResponse.From(d, attempts[d.Id]), d => d.Id));
+        return Paging.Create(rows, take, d => WebhookDeliveryResponse.From(d, attempts[d.Id]), d => d.Id);
     }
 
     [EndpointSummary("Redeliver one delivery now")]

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Options;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Errors;
 using Optimizer.Api.Uploads;
-using Optimizer.Api.Webhooks;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Webhooks;
 

@@ -1,3 +1,5 @@
+using Optimizer.Domain.Persistence;
+
 namespace Optimizer.Domain.Webhooks;
 
 /// <summary>Tells the world that a job reached a terminal state (webhooks). Never throws and never delays the job for long.</summary>
@@ -5,6 +7,17 @@ public interface IJobEventPublisher
 {
     /// <summary>Records and queues the deliveries of the job's terminal events; a second call for the same job adds nothing.</summary>
     Task PublishAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The outbox half: writes the deliveries of the job's terminal events through <paramref name="db"/>, inside the
+    /// caller's transaction that saved the terminal status, so a crash after the commit loses no webhook (the Worker's
+    /// sweep sends rows nobody queued). Throws on a database error (the caller's transaction is then void).
+    /// </summary>
+    /// <returns>The ids of the rows it added; queue them with <see cref="Queue"/> once the transaction is committed.</returns>
+    Task<IReadOnlyList<string>> AddDeliveriesAsync(OptimizerDbContext db, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Queues the first attempt of committed deliveries; a failure is logged (the sweep sends them later).</summary>
+    void Queue(IReadOnlyList<string> deliveryIds);
 }
 
 /// <summary>

@@ -13,7 +13,9 @@ namespace Optimizer.Domain.Webhooks;
 /// <remarks>
 /// Idempotent: delivery ids are derived from job, event and destination (<see cref="WebhookIds"/>) under a primary
 /// key, so a second publication (a job re-run after a crash, the Api and a Worker racing) inserts and queues
-/// nothing. Uses its own DbContext so it never saves a caller's pending changes. Every failure is logged, never thrown.
+/// nothing. Whoever ends a job writes the rows in the transaction of the terminal status (<see cref="AddDeliveriesAsync"/>,
+/// an outbox) and queues them after the commit (<see cref="Queue"/>); rows whose queueing was lost with a crash are sent
+/// by the Worker's sweep. <see cref="PublishAsync"/> (its own DbContext) never throws: every failure is logged.
 /// </remarks>
 public sealed partial class WebhookPublisher(DbContextOptions<OptimizerDbContext> dbOptions, IWebhookQueue queue,
     IOptions<WebhookOptions> options, ILogger<WebhookPublisher> logger) : IJobEventPublisher
@@ -22,18 +24,12 @@ public sealed partial class WebhookPublisher(DbContextOptions<OptimizerDbContext
     {
         try
         {
-            var created = await CreateDeliveriesAsync(jobId, cancellationToken);
-            foreach (var id in created)
-            {
-                try
-                {
-                    queue.Enqueue(id, autoAttempt: 1);
-                }
-                catch (Exception ex)
-                {
-                    LogEnqueueFailed(ex, id);
-                }
-            }
+            await using var db = new OptimizerDbContext(dbOptions);
+            Queue(await AddDeliveriesAsync(db, jobId, cancellationToken));
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // Another publisher of the same job won the race: its rows are the same messages, and it queues them.
         }
         catch (Exception ex)
         {
@@ -41,9 +37,23 @@ public sealed partial class WebhookPublisher(DbContextOptions<OptimizerDbContext
         }
     }
 
-    private async Task<List<string>> CreateDeliveriesAsync(string jobId, CancellationToken cancellationToken)
+    public void Queue(IReadOnlyList<string> deliveryIds)
     {
-        await using var db = new OptimizerDbContext(dbOptions);
+        foreach (var id in deliveryIds)
+        {
+            try
+            {
+                queue.Enqueue(id, autoAttempt: 1);
+            }
+            catch (Exception ex)
+            {
+                LogEnqueueFailed(ex, id);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> AddDeliveriesAsync(OptimizerDbContext db, string jobId, CancellationToken cancellationToken)
+    {
         var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken);
         if (job is null || WebhookEventTypes.ForStatus(job.Status) is not { } jobEvent)
         {
@@ -87,10 +97,13 @@ public sealed partial class WebhookPublisher(DbContextOptions<OptimizerDbContext
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        finally
         {
-            // Another publisher of the same job won the race: its rows are the same messages, and it queues them.
-            return [];
+            // The caller's context may live on (a runner's); the rows are saved or the save failed and is rethrown.
+            foreach (var delivery in fresh)
+            {
+                db.Entry(delivery).State = EntityState.Detached;
+            }
         }
         return [.. fresh.Select(d => d.Id)];
     }

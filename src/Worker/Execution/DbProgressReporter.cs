@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Persistence;
@@ -10,7 +11,9 @@ namespace Optimizer.Worker.Execution;
 /// <remarks>
 /// Progress is a column update (<c>ExecuteUpdate</c>), never a save of a tracked job: the Api may have set
 /// <c>cancelling</c> meanwhile and a tracked save must not write the status back. Calls are serialized so
-/// event sequence numbers stay increasing even if a pipeline reports from several threads.
+/// event sequence numbers stay increasing even if a pipeline reports from several threads. A database error (PostgreSQL
+/// restarting) loses that one report or event but never the job: progress is a courtesy, and the lease and the final save
+/// have their own handling of an outage.
 /// </remarks>
 public sealed class DbProgressReporter : IProgressReporter, IAsyncDisposable
 {
@@ -46,6 +49,10 @@ public sealed class DbProgressReporter : IProgressReporter, IAsyncDisposable
                 .SetProperty(j => j.ProgressFraction, clamped)
                 .SetProperty(j => j.ProgressMessage, message), cancellationToken);
         }
+        catch (Exception ex) when (IsDatabaseError(ex))
+        {
+            // The next report overwrites this one anyway.
+        }
         finally
         {
             _gate.Release();
@@ -58,16 +65,26 @@ public sealed class DbProgressReporter : IProgressReporter, IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            // The number is used up even if the save fails (it may have committed before the connection broke).
             _seq++;
             _db.JobEvents.Add(new JobEvent(_jobId, _seq, level, stage, message, dataJson));
             await _db.SaveChangesAsync(cancellationToken);
-            _db.ChangeTracker.Clear();
+        }
+        catch (Exception ex) when (IsDatabaseError(ex))
+        {
+            // A lost event leaves a gap in the sequence; readers page by seq, so a gap is harmless.
         }
         finally
         {
+            _db.ChangeTracker.Clear();
             _gate.Release();
         }
     }
+
+    /// <summary>PostgreSQL unreachable, restarting or refusing the statement; not a cancellation, not a bug of ours.</summary>
+    private static bool IsDatabaseError(Exception ex) =>
+        ex is NpgsqlException || (ex is DbUpdateException && ex.InnerException is NpgsqlException)
+        || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
 
     public async ValueTask DisposeAsync()
     {

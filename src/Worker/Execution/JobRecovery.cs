@@ -59,25 +59,17 @@ public sealed partial class JobRecovery(
             && (j.HeartbeatAt == null || j.HeartbeatAt < cutoff));
         if (job.Status == JobStatus.Cancelling)
         {
-            if (await row.ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled)
-                    .SetProperty(j => j.WorkerId, (string?)null).SetProperty(j => j.FinishedAt, now), cancellationToken) == 0)
-            {
-                return false;
-            }
-            await FinishedAsync(db, job, "warning", "cancelled", "The worker was lost while cancelling; job cancelled, partial output removed.");
-            return true;
+            return await EndAsync(db, job, () => row.ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled)
+                    .SetProperty(j => j.WorkerId, (string?)null).SetProperty(j => j.FinishedAt, now), cancellationToken),
+                "warning", "cancelled", "The worker was lost while cancelling; job cancelled, partial output removed.");
         }
         if (job.Attempts >= maxAttempts)
         {
             var message = $"The worker running this job was lost on each of its {job.Attempts} attempt(s) (limit Worker:MaxAttempts = {maxAttempts}).";
-            if (await row.ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Failed)
+            return await EndAsync(db, job, () => row.ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Failed)
                     .SetProperty(j => j.ErrorCode, JobErrorCodes.WorkerLost).SetProperty(j => j.ErrorMessage, message)
-                    .SetProperty(j => j.WorkerId, (string?)null).SetProperty(j => j.FinishedAt, now), cancellationToken) == 0)
-            {
-                return false;
-            }
-            await FinishedAsync(db, job, "error", "failed", message);
-            return true;
+                    .SetProperty(j => j.WorkerId, (string?)null).SetProperty(j => j.FinishedAt, now), cancellationToken),
+                "error", "failed", message);
         }
         if (await row.ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued)
                 .SetProperty(j => j.WorkerId, (string?)null).SetProperty(j => j.HeartbeatAt, now), cancellationToken) == 0)
@@ -124,6 +116,30 @@ public sealed partial class JobRecovery(
         }
     }
 
+    /// <summary>
+    /// Runs the conditional terminal update and writes the job's webhook deliveries in the same transaction (an outbox:
+    /// a sweeper that dies right after the commit loses no webhook), then queues them and tidies up.
+    /// </summary>
+    private async Task<bool> EndAsync(OptimizerDbContext db, Lost job, Func<Task<int>> update, string level, string stage, string message)
+    {
+        IReadOnlyList<string> deliveries = [];
+        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        {
+            if (await update() == 0)
+            {
+                return false;
+            }
+            if (events is not null)
+            {
+                deliveries = await events.AddDeliveriesAsync(db, job.Id, CancellationToken.None);
+            }
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        events?.Queue(deliveries);
+        await FinishedAsync(db, job, level, stage, message);
+        return true;
+    }
+
     private async Task FinishedAsync(OptimizerDbContext db, Lost job, string level, string stage, string message)
     {
         LogFinished(job.Id, stage);
@@ -132,11 +148,6 @@ public sealed partial class JobRecovery(
             LogCleanupFailed(failure, job.Id);
         }
         await JobEvents.TryAppendAsync(db, job.Id, level, stage, message, null);
-        // A job that ends here never returns to a runner, so its job.failed / job.cancelled webhooks go out from here.
-        if (events is not null)
-        {
-            await events.PublishAsync(job.Id, CancellationToken.None);
-        }
     }
 
     private sealed record Lost(string Id, string TenantId, JobStatus Status, int Attempts, string Queue);

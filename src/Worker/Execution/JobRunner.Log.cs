@@ -18,4 +18,7 @@ public sealed partial class JobRunner
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: attempt {Attempt} lost its lease; another attempt owns the job")]
     private partial void LogLeaseLost(string jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the final status of job {JobId} (try {Try}); PostgreSQL unreachable, retrying")]
+    private partial void LogFinishRetry(Exception exception, string jobId, int @try);
 }

@@ -24,8 +24,8 @@ namespace Optimizer.Worker.Execution;
 /// own retries are off, so a job runs again only when our recovery (<see cref="JobRecovery"/>) or a graceful hand-back
 /// puts the row back to <c>queued</c>. Checkpoint 2: the output model id is derived from the job id, so every attempt
 /// writes the same blob folder and partial blobs can be deleted on any failure. Checkpoint 3: model, report and final
-/// status are saved in one transaction that first checks this attempt still holds the lease, so exactly one attempt
-/// registers an output. Every failure is recorded on the row; nothing is rethrown to Hangfire.
+/// status (and the webhook deliveries of the terminal events: an outbox) are saved in one transaction that first checks
+/// this attempt still holds the lease, so exactly one attempt registers an output and its webhooks. Every failure is recorded on the row; nothing is rethrown to Hangfire.
 /// </remarks>
 public sealed partial class JobRunner(
     IServiceScopeFactory scopes,
@@ -48,7 +48,7 @@ public sealed partial class JobRunner(
         }
         // Claim the row atomically: two deliveries of one job, or a cancel racing the pick-up, leave one winner.
         var startedAt = DateTimeOffset.UtcNow;
-        var workerId = JobLease.ProcessWorkerId;
+        var workerId = JobWatch.ProcessWorkerId;
         var claimed = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Queued).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Running)
             .SetProperty(j => j.Attempts, j => j.Attempts + 1)
@@ -65,9 +65,9 @@ public sealed partial class JobRunner(
         var settings = options.Value;
         var workDir = Path.Combine(settings.WorkDir, "jobs", job.Id);
         await using var progress = await DbProgressReporter.CreateAsync(dbOptions, job.Id, cancellationToken);
-        await using var watcher = new CancellationWatcher(dbOptions, job.Id, settings.CancelPollInterval);
-        await using var lease = new JobLease(dbOptions, job.Id, workerId, job.Attempts, settings.HeartbeatInterval);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watcher.Token, lease.Lost);
+        await using var watch = new JobWatch(dbOptions, job.Id, workerId, job.Attempts, settings.HeartbeatInterval);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.CancelRequested, watch.Lost);
+        var finish = new Finisher(watch, scope.ServiceProvider.GetService<IJobEventPublisher>());
         var outputModel = new Model(job.TenantId, job.Name ?? $"{job.Type}-{job.Method}", JobArtifacts.OutputModelId(job));
         var checkpoint = new JobCheckpoint(store, job, Path.Combine(workDir, "checkpoint"), settings.TestCheckpointDelay);
         try
@@ -75,28 +75,28 @@ public sealed partial class JobRunner(
             await progress.EventAsync("info", "start", $"Running {job.Type}/{job.Method} (attempt {job.Attempts}).", null, linked.Token);
             var outcome = await ExecuteAsync(scope.ServiceProvider, db, job, outputModel, workDir, progress, checkpoint, linked.Token);
             job.MetricsJson = JsonSerializer.Serialize(outcome.Metrics, OptimizerJson.Options);
-            if (await FinishAsync(db, lease, job, j => j.MarkSucceeded(outcome.OutputModelId, outcome.ReportId)))
+            if (await FinishAsync(db, finish, job, j => j.MarkSucceeded(outcome.OutputModelId, outcome.ReportId)))
             {
                 await DeleteLeftoversAsync(job, output: false);
                 await progress.EventAsync("info", "done", "Job succeeded.", new { output_model_id = outcome.OutputModelId, report_id = outcome.ReportId }, CancellationToken.None);
             }
         }
-        catch (Exception) when (lease.IsLost)
+        catch (Exception) when (watch.IsLost)
         {
             // Another attempt owns the job (and the output folder) now: touch nothing it may be using.
             LogLeaseLost(job.Id, job.Attempts);
         }
-        catch (OperationCanceledException) when (watcher.IsCancellationRequested)
+        catch (OperationCanceledException) when (watch.IsCancellationRequested)
         {
             await CleanUpAsync(db, job);
-            await FinishAsync(db, lease, job, j => j.MarkCancelled());
+            await FinishAsync(db, finish, job, j => j.MarkCancelled());
             await TryEventAsync(progress, "warning", "cancelled", "Job cancelled; partial output removed.", null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Graceful shutdown: the checkpoints stay, the job goes back to the queue for another worker (or this one, restarted).
             await CleanUpAsync(db, job, checkpoints: false);
-            await HandBackAsync(db, lease, job, progress);
+            await HandBackAsync(db, finish, job, progress);
         }
         catch (Exception ex)
         {
@@ -104,17 +104,12 @@ public sealed partial class JobRunner(
             LogFailed(ex, job.Id, code);
             await CleanUpAsync(db, job);
             var message = code == JobErrorCodes.InternalError ? $"Internal error: {ex.Message}" : ex.Message;
-            await FinishAsync(db, lease, job, j => j.MarkFailed(code, message));
+            await FinishAsync(db, finish, job, j => j.MarkFailed(code, message));
             await TryEventAsync(progress, "error", "failed", message, new { code });
         }
         finally
         {
             TryDeleteDirectory(workDir);
-        }
-        // Webhooks once the final status is saved (the publisher reads it back, never throws, and is idempotent).
-        if (scope.ServiceProvider.GetService<IJobEventPublisher>() is { } events)
-        {
-            await events.PublishAsync(job.Id, CancellationToken.None);
         }
     }
 
@@ -208,68 +203,6 @@ public sealed partial class JobRunner(
         catch (Exception ex)
         {
             LogCleanupFailed(ex, $"the blobs of job {job.Id}");
-        }
-    }
-
-    /// <summary>
-    /// Applies the final transition and saves it (with any model and report) only if this attempt still holds the lease:
-    /// the fencing update locks the row until commit, so the recovery sweep cannot re-queue the job in between.
-    /// </summary>
-    /// <returns>False when another attempt owns the job now, or the save failed (then the job is recovered later).</returns>
-    private async Task<bool> FinishAsync(OptimizerDbContext db, JobLease lease, Job job, Action<Job> transition)
-    {
-        try
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            var owned = await lease.Owned(db).ExecuteUpdateAsync(s => s.SetProperty(j => j.WorkerId, (string?)null), CancellationToken.None);
-            if (owned == 0)
-            {
-                LogLeaseLost(job.Id, job.Attempts);
-                return false;
-            }
-            transition(job);
-            await db.SaveChangesAsync(CancellationToken.None);
-            await transaction.CommitAsync(CancellationToken.None);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            LogFinishFailed(ex, job.Id);
-            return false;
-        }
-    }
-
-    /// <summary>Puts a running job back to <c>queued</c> (attempts unchanged) and enqueues it again; a cancelling one ends cancelled.</summary>
-    private async Task HandBackAsync(OptimizerDbContext db, JobLease lease, Job job, IProgressReporter progress)
-    {
-        try
-        {
-            var now = DateTimeOffset.UtcNow;
-            var requeued = await lease.Owned(db).Where(j => j.Status == JobStatus.Running).ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Queued)
-                .SetProperty(j => j.WorkerId, (string?)null)
-                .SetProperty(j => j.HeartbeatAt, now), CancellationToken.None);
-            if (requeued == 0)
-            {
-                // Cancelled meanwhile (or already taken over): finish it the usual way.
-                await DeleteLeftoversAsync(job, output: false);
-                if (await FinishAsync(db, lease, job, j => j.MarkCancelled()))
-                {
-                    await TryEventAsync(progress, "warning", "cancelled", "Job cancelled while the worker shut down.", null);
-                }
-                return;
-            }
-            await TryEventAsync(progress, "warning", "requeued", "The worker is shutting down; the job is queued again and resumes from its checkpoint.", null);
-            if (queue is not null)
-            {
-                var queued = queue.Enqueue(job.Id, job.Queue);
-                await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, queued), CancellationToken.None);
-            }
-        }
-        catch (Exception ex)
-        {
-            // Still running (the sweep re-queues it once the heartbeat is stale) or queued without an entry (the sweep enqueues it).
-            LogFinishFailed(ex, job.Id);
         }
     }
 

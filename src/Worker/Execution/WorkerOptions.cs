@@ -11,10 +11,11 @@ public sealed class WorkerOptions
     public string WorkDir { get; set; } = Path.Combine(Path.GetTempPath(), "optimizer-worker");
     /// <summary>npm <c>node_modules</c> folder holding the corpora (built-in datasets).</summary>
     public string? CorpusDir { get; set; }
-    /// <summary>How often a running job's row is polled for a cancel request.</summary>
-    public TimeSpan CancelPollInterval { get; set; } = TimeSpan.FromSeconds(1);
-    /// <summary>How often a running job's lease (<c>heartbeat_at</c>) is renewed.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often a running job's lease (<c>heartbeat_at</c>) is renewed; the same round-trip reads the status, so this is
+    /// also how soon a cancel request is noticed (<see cref="JobWatch"/>).
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>A running job whose heartbeat is older than this has lost its worker (crash, kill -9, partition).</summary>
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>How often every worker looks for jobs whose worker was lost.</summary>

@@ -22,6 +22,15 @@ public class ServiceFixture : IAsyncLifetime
     /// <summary>False for fixtures whose tests start (and kill) their own workers with <see cref="StartWorker"/>.</summary>
     protected virtual bool StartsWorker => true;
 
+    /// <summary>The PostgreSQL server the fixture's database lives on: the suite's shared one unless a fixture owns its own.</summary>
+    protected virtual Task<string> StartPostgresAsync() => Task.FromResult(TestEnvironment.Postgres);
+
+    /// <summary>Stops a PostgreSQL server the fixture owns (after its database is dropped).</summary>
+    protected virtual ValueTask StopPostgresAsync() => ValueTask.CompletedTask;
+
+    /// <summary>More settings (environment variables) for both processes.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
     internal ServiceProcess Api { get; private set; } = null!;
     /// <summary>The worker started with the fixture (null when <see cref="StartsWorker"/> is false).</summary>
     internal ServiceProcess? Worker { get; private set; }
@@ -34,7 +43,7 @@ public class ServiceFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync(TestEnvironment.Postgres);
+        _database = await TestDatabase.CreateAsync(await StartPostgresAsync());
         var containerName = "e2e-" + Guid.NewGuid().ToString("N")[..12];
         Container = new BlobContainerClient(TestEnvironment.Blob, containerName);
         _workDir = Directory.CreateTempSubdirectory("optimizer-e2e-").FullName;
@@ -52,6 +61,10 @@ public class ServiceFixture : IAsyncLifetime
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
+        foreach (var (key, value) in Settings)
+        {
+            environment[key] = value;
+        }
         _environment = environment;
         Api = ServiceProcess.Start("Optimizer.Api", environment, "--urls", BaseAddress.ToString().TrimEnd('/'));
         if (StartsWorker)
@@ -121,13 +134,15 @@ public class ServiceFixture : IAsyncLifetime
         {
             await _database.DisposeAsync();
         }
+        await StopPostgresAsync();
         if (Directory.Exists(_workDir))
         {
             Directory.Delete(_workDir, recursive: true);
         }
     }
 
-    private async Task WaitReadyAsync()
+    /// <summary>Waits until <c>/readyz</c> answers 200 (PostgreSQL, blob store and Hangfire reachable) or fails after 2 minutes.</summary>
+    internal async Task WaitReadyAsync()
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddMinutes(2);

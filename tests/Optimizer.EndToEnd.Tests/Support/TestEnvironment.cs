@@ -7,6 +7,8 @@ internal static class TestEnvironment
     public static string Blob => Require("OPTIMIZER_TEST_BLOB");
     public static string FixtureDir => Require("OPTIMIZER_FIXTURE_DIR");
     public static string CorpusDir => Require("OPTIMIZER_CORPUS_DIR");
+    /// <summary>PostgreSQL's server binaries (initdb, pg_ctl), for the test that restarts a cluster of its own.</summary>
+    public static string PostgresBin => Require("OPTIMIZER_TEST_PG_BIN");
 
     /// <summary>The checkout's root (the folder holding Optimizer.sln).</summary>
     public static string RepositoryRoot { get; } = FindRoot();

@@ -126,10 +126,17 @@ public sealed class JobRecoveryTests
     {
         public List<string> Published { get; } = [];
 
-        public Task PublishAsync(string jobId, CancellationToken cancellationToken)
+        public Task PublishAsync(string jobId, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("The sweep writes deliveries in its own transaction (AddDeliveriesAsync).");
+
+        public Task<IReadOnlyList<string>> AddDeliveriesAsync(OptimizerDbContext db, string jobId, CancellationToken cancellationToken)
         {
             Published.Add(jobId);
-            return Task.CompletedTask;
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        public void Queue(IReadOnlyList<string> deliveryIds)
+        {
         }
     }
 

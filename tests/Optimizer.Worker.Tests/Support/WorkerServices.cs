@@ -62,7 +62,7 @@ public sealed class WorkerServices : IAsyncDisposable
         services.AddSingleton(Options.Create(new WorkerOptions
         {
             WorkDir = workDir,
-            CancelPollInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
             CorpusDir = Environment.GetEnvironmentVariable("OPTIMIZER_CORPUS_DIR"),
         }));
         services.AddWorkerExecution();

@@ -1,12 +1,15 @@
 using System.Text.Json;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods;
 using Optimizer.Domain.Webhooks;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Tests.Execution;
 using Optimizer.Worker.Tests.Support;
+using Optimizer.Worker.Webhooks;
 
 namespace Optimizer.Worker.Tests.Webhooks;
 
@@ -84,9 +87,46 @@ public sealed class JobRunnerWebhookTests
         Assert.Equal("cancelled", Data(request).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task RunAsync_LeavesPendingDeliveryThatTheSweepSends_WhenTheWorkerDiesBeforeQueueingIt()
+    {
+        // The queue fails like a worker killed right after the final commit: nothing is queued, only the rows remain.
+        await using var harness = await WebhookHarness.StartAsync(configure: s => s.AddSingleton<IWebhookQueue, DeadQueue>());
+        var (tenantId, _) = await JobRunnerTests.SeedModelAsync(harness.Services);
+        var subscription = await WebhookFlow.SubscribeAsync(harness.Services, tenantId, harness.Receiver.BaseUrl + "outbox");
+        var jobId = await JobRunnerTests.QueueJobAsync(harness.Services, tenantId, "mdl_missing", "quantize", "rtn", "{}");
+
+        await JobRunnerTests.RunAsync(harness.Services, jobId);
+
+        // Written in the transaction of the final status: the row is there although nothing was queued.
+        var delivery = Assert.Single(await WebhookFlow.DeliveriesAsync(harness.Services, jobId));
+        Assert.Equal((WebhookEventTypes.JobFailed, WebhookDeliveryStatus.Pending, 0), (delivery.EventType, delivery.Status, delivery.Attempts));
+        await using (var db = harness.Services.NewDb())
+        {
+            Assert.Equal(JobStatus.Failed, (await db.Jobs.SingleAsync(j => j.Id == jobId)).Status);
+            await db.WebhookDeliveries.Where(d => d.Id == delivery.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextRetryAt, DateTimeOffset.UtcNow.AddMinutes(-10)));
+        }
+        var sweeper = new WebhookSweeper(harness.Get<IServiceScopeFactory>(), new HangfireWebhookQueue(harness.Get<IBackgroundJobClient>()),
+            NullLogger<WebhookSweeper>.Instance);
+
+        Assert.Equal(1, await sweeper.SweepAsync(CancellationToken.None));
+        await harness.WaitForDeliveryAsync(delivery.Id, d => d.Status == WebhookDeliveryStatus.Succeeded);
+        var request = Assert.Single(harness.Receiver.To("/outbox"));
+        Assert.True(WebhookVerifier.Verify(subscription.Secret, request.Headers["webhook-id"], request.Headers["webhook-timestamp"],
+            request.Headers["webhook-signature"], request.Body));
+    }
+
     private static string Type(ReceivedRequest request) =>
         JsonDocument.Parse(request.Body).RootElement.GetProperty("type").GetString()!;
 
     private static JsonElement Data(ReceivedRequest request) =>
         JsonDocument.Parse(request.Body).RootElement.GetProperty("data").Clone();
+
+    private sealed class DeadQueue : IWebhookQueue
+    {
+        public void Enqueue(string deliveryId, int autoAttempt) => throw new InvalidOperationException("The worker died.");
+
+        public void Schedule(string deliveryId, int autoAttempt, TimeSpan delay) => throw new InvalidOperationException("The worker died.");
+    }
 }

@@ -1,12 +1,11 @@
 using Hangfire;
 using Hangfire.States;
-using Optimizer.Domain.Webhooks;
-
-namespace Optimizer.Api.Webhooks;
+namespace Optimizer.Domain.Webhooks;
 
 /// <summary>
-/// Delivery attempts as Hangfire jobs on the <c>webhooks</c> queue; the Worker's webhooks server runs them.
-/// (The Worker has the same few lines: the two hosts share no Hangfire-aware project.)
+/// Delivery attempts as Hangfire jobs on the <c>webhooks</c> queue (only the delivery id travels); the Worker's webhooks
+/// server runs them. Here, next to <see cref="IWebhookQueue"/>, because both hosts queue attempts (the Api: a manual
+/// redelivery, a queued job cancelled) and Domain is the one project they share.
 /// </summary>
 public sealed class HangfireWebhookQueue(IBackgroundJobClient client) : IWebhookQueue
 {
