@@ -4,6 +4,7 @@ using Optimizer.Domain.Methods.Merge.Rws;
 using Optimizer.Worker.Methods.Merge.Rws;
 using Optimizer.Worker.Modeling;
 using Optimizer.Worker.Tests.Support;
+using static TorchSharp.torch;
 
 namespace Optimizer.Worker.Tests.Methods.Merge;
 
@@ -11,36 +12,44 @@ namespace Optimizer.Worker.Tests.Methods.Merge;
 public sealed class RwsPipelineTests : IDisposable
 {
     private readonly TempDirectory _work = new();
-    private readonly string _clean;
-    private readonly string _robust;
-    private readonly string _robust2;
+    private string _clean = "";
+    private string _robust = "";
+    private string _robust2 = "";
 
-    public RwsPipelineTests()
+    /// <summary>A clean tiny Llama of <paramref name="dtype"/> and two perturbed ("robust") copies of it.</summary>
+    private void WriteModels(ScalarType dtype)
     {
         _clean = Path.Combine(_work.Path, "clean");
         _robust = Path.Combine(_work.Path, "robust");
         _robust2 = Path.Combine(_work.Path, "robust2");
-        TinyLlama.Write(_clean, seed: 3);
+        TinyLlama.Write(_clean, dtype, seed: 3);
         MergePipelineTests.WritePerturbed(_clean, _robust, seed: 21);
         MergePipelineTests.WritePerturbed(_clean, _robust2, seed: 22);
     }
 
-    [Fact]
-    public async Task Extract_StoresOnlyTheChosenLayers_AsAFloat32Signature()
+    [Theory]
+    [InlineData(ScalarType.Float16, SafetensorsDtype.F32)]
+    [InlineData(ScalarType.Float32, SafetensorsDtype.F64)]
+    public async Task Extract_StoresOnlyTheChosenLayers_InADtypeThatHoldsTheDifferenceExactly(ScalarType source, SafetensorsDtype stored)
     {
+        WriteModels(source);
+
         var signature = await ExtractAsync(_robust, "sig");
 
         using var folder = ModelFolder.Open(signature);
         Assert.All(folder.TensorNames, n => Assert.StartsWith("model.layers.0.", n));
         Assert.Equal(9, folder.TensorNames.Count);
-        Assert.All(folder.TensorNames, n => Assert.Equal(SafetensorsDtype.F32, folder.GetEntry(n).Dtype));
+        Assert.All(folder.TensorNames, n => Assert.Equal(stored, folder.GetEntry(n).Dtype));
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(signature, "config.json")))![RwsSignature.ConfigKey]!;
         Assert.Equal(MergeRun.IdOf(_robust), config["robust_model_id"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Apply_ReproducesTheRobustModelOnPatchedLayers_WhenLambdaIsOne()
+    [Theory]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.Float32)]
+    public async Task Apply_ReproducesTheRobustModelOnPatchedLayers_WhenLambdaIsOne(ScalarType dtype)
     {
+        WriteModels(dtype);
         var signature = await ExtractAsync(_robust, "sig");
 
         var patched = await ApplyAsync([(signature, 1.0)]);
@@ -56,9 +65,12 @@ public sealed class RwsPipelineTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task Apply_ThenRemove_IsTheIdentity()
+    [Theory]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.Float32)]
+    public async Task Apply_ThenRemove_IsTheIdentity(ScalarType dtype)
     {
+        WriteModels(dtype);
         var signature = await ExtractAsync(_robust, "sig");
 
         var patched = await ApplyAsync([(signature, 1.0)]);
@@ -75,6 +87,7 @@ public sealed class RwsPipelineTests : IDisposable
     [Fact]
     public async Task Apply_ComposesSignatures_AndRemovingThemRestoresTheCleanModelWithinRounding()
     {
+        WriteModels(ScalarType.Float16);
         var signature = await ExtractAsync(_robust, "sig");
         var other = await ExtractAsync(_robust2, "sig2");
 

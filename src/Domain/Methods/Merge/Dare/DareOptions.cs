@@ -13,9 +13,12 @@ public abstract record DareOptions : TaskVectorOptions, IValidatableObject
     public const string RescaleL1 = "l1";
     public const string RescaleNone = "none";
 
-    [Description("Probability of KEEPING each task-vector entry (mergekit's density; the drop rate p is 1 - density).")]
+    /// <summary>Keep probability when neither <see cref="Density"/> nor <see cref="DropRate"/> is given.</summary>
+    public const double DefaultDensity = 0.5;
+
+    [Description("Probability of KEEPING each task-vector entry (mergekit's density; the drop rate p is 1 - density). Default 0.5 when neither density nor drop_rate is given.")]
     [Range(0.0, 1.0)]
-    public double Density { get; init; } = 0.5;
+    public double? Density { get; init; }
 
     [Description("Alternative to density: the drop rate p (e.g. 0.9); density = 1 - p. Give one of the two.")]
     [Range(0.0, 1.0)]
@@ -33,11 +36,11 @@ public abstract record DareOptions : TaskVectorOptions, IValidatableObject
 
     /// <summary>The keep probability in effect: <c>1 − drop_rate</c> when a drop rate is given, else <see cref="Density"/>.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public double KeepProbability => DropRate is { } p ? 1.0 - p : Density;
+    public double KeepProbability => DropRate is { } p ? 1.0 - p : Density ?? DefaultDensity;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (DropRate is not null && Density != 0.5)
+        if (DropRate is not null && Density is not null)
         {
             yield return new ValidationResult("Give density or drop_rate, not both.", [nameof(DropRate)]);
         }

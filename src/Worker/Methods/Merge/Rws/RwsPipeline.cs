@@ -8,7 +8,8 @@ using Optimizer.Worker.Methods.Quantize.Shared;
 namespace Optimizer.Worker.Methods.Merge.Rws;
 
 /// <summary>
-/// RWS extract (signature = robust − clean on the chosen layers, stored in float32 as a model whose config carries
+/// RWS extract (signature = robust − clean on the chosen layers, stored exactly — float32 for 16-bit models, float64 for
+/// float32 ones — as a model whose config carries
 /// <c>rws_signature</c>) and apply (patch the clean model with λ-scaled signatures; compose several; λ = −1 removes).
 /// </summary>
 [JobPipeline("merge", "rws")]
@@ -34,17 +35,24 @@ public sealed class RwsPipeline : IJobPipeline<RwsOptions>
             throw new JobFailedException(JobErrorCodes.InvalidParams, "models[0] is a stored signature; extract takes the full robust model.");
         }
         var total = stream.Reference.TensorNames.Sum(n => stream.Reference.GetEntry(n).ElementCount);
-        var result = await stream.WriteAsync(context, new MergeWriteSpec("rws", t => t.All[0] - t.BaseTensor)
+        bool Covered(string name) => RwsSignature.Covers(options, name) && WeightBytes.IsFloat(stream.Reference.GetEntry(name).Dtype);
+        // The difference of two float16/bfloat16 weights is exact in float32, of two float32 weights in float64: stored
+        // that way, λ = 1 gives back the robust weights and patch-then-unpatch the clean ones, bit for bit.
+        var dtype = stream.Reference.TensorNames.Where(Covered).Any(n => stream.Reference.GetEntry(n).Dtype == SafetensorsDtype.F32)
+            ? SafetensorsDtype.F64
+            : SafetensorsDtype.F32;
+        var result = await stream.WriteAsync(context, new MergeWriteSpec("rws",
+            t => t.All[0].to_type(TorchSharp.torch.ScalarType.Float64) - t.BaseTensor.to_type(TorchSharp.torch.ScalarType.Float64))
         {
-            Include = name => RwsSignature.Covers(options, name) && WeightBytes.IsFloat(stream.Reference.GetEntry(name).Dtype),
-            OutputDtype = SafetensorsDtype.F32,
+            Include = Covered,
+            OutputDtype = dtype,
             EditConfig = config => config[RwsSignature.ConfigKey] = new JsonObject
             {
                 ["clean_model_id"] = inputs.Base!.Model.Id,
                 ["robust_model_id"] = inputs.Models[0].Source.Model.Id,
                 ["layers"] = new JsonArray([.. options.Layers.Select(l => (JsonNode?)l)]),
                 ["include_embeddings"] = options.IncludeEmbeddings,
-                ["dtype"] = "float32",
+                ["dtype"] = dtype == SafetensorsDtype.F64 ? "float64" : "float32",
             },
         }, cancellationToken);
         var output = result.Output! with { Name = $"{inputs.Models[0].Source.Model.Name}-rws-signature" };

@@ -155,10 +155,11 @@ public sealed class MergeStream : IDisposable
         };
     }
 
+    /// <summary>A tensor widened to float32; float64 stays (RWS signatures of float32 models are stored in float64 to stay exact).</summary>
     private static Tensor ReadFloat(ModelFolder folder, string name)
     {
         var stored = folder.ReadTensor(name);
-        return stored.dtype == ScalarType.Float32 ? stored : stored.to_type(ScalarType.Float32);
+        return stored.dtype is ScalarType.Float32 or ScalarType.Float64 ? stored : stored.to_type(ScalarType.Float32);
     }
 
     private static string DtypeName(SafetensorsDtype dtype) => dtype switch
