@@ -11,6 +11,7 @@ namespace Optimizer.EndToEnd.Tests;
 /// <summary>
 /// Merge jobs through the API on two real models: the fixture and its magnitude-pruned copy (made by a prune job).
 /// Task arithmetic with λ = 1 must reproduce the pruned model bit for bit; a linear merge registers an evaluated model;
+/// MWA weighs the lower-loss checkpoint more; an RWS signature patched back with λ = 1 gives the pruned layer 0;
 /// a merge of models whose tensors differ is refused with 422 naming the tensor, and nothing is queued.
 /// </summary>
 [Collection(ServiceCollection.Name)]
@@ -40,6 +41,26 @@ public sealed class MergeEndToEndTests(ServiceFixture service)
             evaluation = new { dataset_id = "ds_builtin_moby_dick_heldout", seq_len = 256, max_tokens = 4096 },
         });
 
+        var mwa = await SubmitAsync(client, new
+        {
+            type = "merge",
+            method = "mwa",
+            @params = new
+            {
+                metric = "loss",
+                penalty = 2.0,
+                checkpoints = new[] { new { model_id = fixture, step = 100, loss = 3.0 }, new { model_id = pruned, step = 200, loss = 3.3 } },
+            },
+        });
+        var extract = await SubmitAsync(client, new
+        {
+            type = "merge",
+            method = "rws",
+            base_model_id = fixture,
+            models = new[] { new { model_id = pruned, weight = 1.0 } },
+            @params = new { mode = "extract", layers = new[] { 0 } },
+        });
+
         var reproduced = (await SucceededAsync(client, arithmetic))["output_model_id"]!.GetValue<string>();
         var expected = await TensorsAsync(client, pruned);
         var actual = await TensorsAsync(client, reproduced);
@@ -53,6 +74,28 @@ public sealed class MergeEndToEndTests(ServiceFixture service)
         var sources = output["parent"]!["source_model_ids"]!.AsArray().Select(s => s!.GetValue<string>()).ToList();
         Assert.Contains(fixture, sources);
         Assert.Contains(pruned, sources);
+
+        var weights = (await SucceededAsync(client, mwa))["metrics"]!["mwa_weights"]!.AsArray().Select(w => w!.GetValue<double>()).ToList();
+        Assert.Equal(1.0, weights.Sum(), 9);
+        Assert.Equal(Math.Pow(3.3 / 3.0, 2), weights[0] / weights[1], 6);
+
+        // RWS: the pruned copy's layer-0 difference as a signature, patched back onto the fixture with λ = 1.
+        var signature = (await SucceededAsync(client, extract))["output_model_id"]!.GetValue<string>();
+        var apply = await SubmitAsync(client, new
+        {
+            type = "merge",
+            method = "rws",
+            base_model_id = fixture,
+            models = new[] { new { model_id = signature, weight = 1.0 } },
+            @params = new { layers = new[] { 0 } },
+        });
+        var patched = await TensorsAsync(client, (await SucceededAsync(client, apply))["output_model_id"]!.GetValue<string>());
+        var clean = await TensorsAsync(client, fixture);
+        foreach (var (name, bytes) in patched)
+        {
+            var source = name.StartsWith("model.layers.0.", StringComparison.Ordinal) ? expected : clean;
+            Assert.True(bytes.AsSpan().SequenceEqual(source[name]), $"tensor '{name}' of the RWS patch is neither the pruned (layer 0) nor the clean weight");
+        }
 
         var averaged = await SucceededAsync(client, linear);
         var perplexity = averaged["metrics"]!["perplexity"]!.GetValue<double>();

@@ -1,7 +1,6 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Optimizer.Domain.Methods.Merge.Rws;
+using Optimizer.Worker.Methods.Merge.Shared;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,7 +11,7 @@ namespace Optimizer.Worker.Methods.Merge.Rws;
 /// Robust Weight Signatures (ALGORITHMS.md 3.7): which tensors a signature covers, how one is recognised, and the
 /// patch arithmetic <c>θ = θ_clean + Σ_c λ_c·RWS_c</c>.
 /// </summary>
-public static partial class RwsSignature
+public static class RwsSignature
 {
     /// <summary>The config.json key that marks a model folder as a stored signature.</summary>
     public const string ConfigKey = "rws_signature";
@@ -24,8 +23,7 @@ public static partial class RwsSignature
         {
             return true;
         }
-        var match = LayerIndex().Match(tensorName);
-        return match.Success && options.Layers.Contains(int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture));
+        return DecoderLayer.IndexOf(tensorName) is { } layer && options.Layers.Contains(layer);
     }
 
     /// <summary>True when the folder is a stored signature (its config carries <see cref="ConfigKey"/>).</summary>
@@ -53,7 +51,4 @@ public static partial class RwsSignature
         }
         return result.MoveToOuterDisposeScope();
     }
-
-    [GeneratedRegex(@"\.layers\.(\d+)\.")]
-    private static partial Regex LayerIndex();
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Optimizer.Domain.Methods.Merge.Slerp;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Merge.Shared;
@@ -7,7 +6,7 @@ namespace Optimizer.Worker.Methods.Merge.Slerp;
 
 /// <summary>SLERP of two models (ALGORITHMS.md 3.2), streamed tensor by tensor; t may follow a per-layer gradient.</summary>
 [JobPipeline("merge", "slerp")]
-public sealed partial class SlerpPipeline : IJobPipeline<SlerpOptions>
+public sealed class SlerpPipeline : IJobPipeline<SlerpOptions>
 {
     public async Task<PipelineResult> RunAsync(PipelineContext context, SlerpOptions options, CancellationToken cancellationToken)
     {
@@ -35,8 +34,7 @@ public sealed partial class SlerpPipeline : IJobPipeline<SlerpOptions>
         {
             return options.T;
         }
-        var match = LayerIndex().Match(tensorName);
-        if (!match.Success || layers <= 0)
+        if (DecoderLayer.IndexOf(tensorName) is not { } layer || layers <= 0)
         {
             return options.T;
         }
@@ -44,14 +42,11 @@ public sealed partial class SlerpPipeline : IJobPipeline<SlerpOptions>
         {
             return gradient[0];
         }
-        var position = layers == 1 ? 0 : Math.Clamp(int.Parse(match.Groups[1].ValueSpan, provider: System.Globalization.CultureInfo.InvariantCulture) / (double)(layers - 1), 0, 1);
+        var position = layers == 1 ? 0 : Math.Clamp(layer / (double)(layers - 1), 0, 1);
         var scaled = position * (gradient.Count - 1);
         var low = (int)Math.Floor(scaled);
         var high = Math.Min(gradient.Count - 1, low + 1);
         var fraction = scaled - low;
         return (1 - fraction) * gradient[low] + fraction * gradient[high];
     }
-
-    [GeneratedRegex(@"\.layers\.(\d+)\.")]
-    private static partial Regex LayerIndex();
 }
