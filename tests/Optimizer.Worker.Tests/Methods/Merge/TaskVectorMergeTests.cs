@@ -38,6 +38,20 @@ public sealed class TaskVectorMergeTests
     }
 
     [Fact]
+    public void Combine_ElectsSignsByWeightedMass_AndCountsAZeroSumAsPositive()
+    {
+        using var scope = torch.NewDisposeScope();
+        var tensors = new MergeTensors("w", torch.zeros(3), [torch.tensor(s_tau1), torch.tensor(s_tau2), torch.tensor(s_tau3)], [2.0, 1.0, 1.0]);
+        var settings = new TaskVectorSettings(Sparsification.Magnitude, SignConsensus: true, 1.0, DareRescale.None, 0, Normalize: true, Lambda: 1);
+
+        var merged = TaskVectorMerge.Combine(tensors, settings);
+
+        // Weighted: [1, -.2, .6], [-.4, .2, .1], [.3, 0, -.6]; sums [.9, 0, .1] elect +, + (tie), +.
+        // Agreeing mass / agreeing weight: (1 + .3) / 3, .2 / 1, (.6 + .1) / 3.
+        AssertClose([1.3f / 3, 0.2f, 0.7f / 3], merged);
+    }
+
+    [Fact]
     public void Magnitude_KeepsTheLargestFraction_WhenDensityIsBelowOne()
     {
         using var scope = torch.NewDisposeScope();

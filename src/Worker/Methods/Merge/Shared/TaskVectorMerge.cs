@@ -57,34 +57,47 @@ public static class TaskVectorMerge
     }
 
     /// <summary>The mixed task vector <c>τ</c> (before λ): weighted, optionally sign-elected and normalised.</summary>
+    /// <remarks>
+    /// Accumulates model by model instead of stacking (mergekit stacks): the working set stays at the deltas plus a few
+    /// tensor-sized buffers, which is what the preflight estimate assumes.
+    /// </remarks>
     public static Tensor Mix(IReadOnlyList<Tensor> deltas, IReadOnlyList<double> weights, bool signConsensus, bool normalize)
     {
         using var scope = torch.NewDisposeScope();
-        var stacked = torch.stack(deltas, 0);
-        var shape = new long[stacked.dim()];
-        Array.Fill(shape, 1L);
-        shape[0] = deltas.Count;
-        var w = torch.tensor(weights.Select(x => (float)x).ToArray(), dtype: stacked.dtype).reshape(shape);
-        var weighted = stacked * w;
-        Tensor mixed;
-        Tensor divisor;
-        if (signConsensus)
+        var mixed = torch.zeros_like(deltas[0]);
+        if (!signConsensus)
         {
-            var majority = torch.where(weighted.sum(0L) >= 0, 1f, -1f).to_type(stacked.dtype);
-            var mask = weighted.sign().eq(majority.unsqueeze(0)).to_type(stacked.dtype);
-            mixed = (weighted * mask).sum(0L);
-            divisor = (w * mask).sum(0L);
-            divisor.masked_fill_(divisor.eq(0), 1);
-        }
-        else
-        {
-            mixed = weighted.sum(0L);
+            for (var i = 0; i < deltas.Count; i++)
+            {
+                mixed.add_(deltas[i], alpha: weights[i]);
+            }
             var total = weights.Sum();
-            divisor = torch.tensor(Math.Abs(total) < 1e-8 ? 1f : (float)total, dtype: stacked.dtype);
+            if (normalize && Math.Abs(total) >= 1e-8)
+            {
+                mixed.div_(total);
+            }
+            return mixed.MoveToOuterDisposeScope();
+        }
+        // Elect: the sign of the weighted sum, with 0 counted as + (mergekit's `>= 0`).
+        for (var i = 0; i < deltas.Count; i++)
+        {
+            mixed.add_(deltas[i], alpha: weights[i]);
+        }
+        var majority = torch.where(mixed.ge(0), 1f, -1f).to_type(mixed.dtype);
+        mixed.zero_();
+        var divisor = torch.zeros_like(mixed);
+        for (var i = 0; i < deltas.Count; i++)
+        {
+            using var weighted = deltas[i] * weights[i];
+            // A zero entry has sign 0 and never matches the elected sign.
+            using var agrees = weighted.sign().eq(majority);
+            mixed.add_(weighted.where(agrees, 0f));
+            divisor.add_(agrees.to_type(mixed.dtype), alpha: weights[i]);
         }
         if (normalize)
         {
-            mixed = mixed / divisor;
+            divisor.masked_fill_(divisor.eq(0), 1);
+            mixed.div_(divisor);
         }
         return mixed.MoveToOuterDisposeScope();
     }
