@@ -60,4 +60,12 @@ public sealed class MergeRequestValidationTests
 
         Assert.Empty(errors);
     }
+
+    [Fact]
+    public void Validate_RefusesOverrideWeights_ThatDoNotMatchTheModels()
+    {
+        Assert.Empty(Errors("ties", 2, "mdl_base", """{"overrides":[{"filter":"mlp","weights":[1,0.5],"density":0.4}]}"""));
+        Assert.Contains("params.overrides", Errors("ties", 2, "mdl_base", """{"overrides":[{"filter":"mlp","weights":[1]}]}""").Keys);
+        Assert.Contains("params.overrides", Errors("linear", 2, null, """{"overrides":[{"filter":"","weights":[1,1]}]}""").Keys);
+    }
 }

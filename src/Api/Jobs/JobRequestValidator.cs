@@ -99,6 +99,10 @@ public static class JobRequestValidator
         {
             errors["models"] = ["Every weight must be a finite number."];
         }
+        if ((options as ITensorOverrides)?.Overrides?.FirstOrDefault(o => o.Weights is { } w && w.Count != count) is { } wrong)
+        {
+            errors["params.overrides"] = [$"The override for '{wrong.Filter}' gives {wrong.Weights!.Count} weights; 'models' has {count} entries."];
+        }
         if (rule.Base == MergeBase.Required && string.IsNullOrEmpty(request.BaseModelId))
         {
             errors["base_model_id"] = [$"{rule.Describe}; base_model_id is required."];

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Optimizer.Domain.Methods.Merge;
 using Optimizer.Domain.Methods.Merge.Dare;
 using Optimizer.Domain.Methods.Merge.Linear;
 using Optimizer.Domain.Methods.Merge.Mwa;
@@ -64,6 +65,24 @@ public sealed class MergePipelineTests : IDisposable
         using var output = ModelFolder.Open(context.OutputDir);
         using var tune = ModelFolder.Open(_tuneA);
         AssertSameWeights(tune, output);
+    }
+
+    [Fact]
+    public async Task Linear_UsesTheOverrideWeights_ForMatchingTensorsOnly()
+    {
+        var context = MergeRun.Context(_work.Path, "linear", [(_tuneA, 1.0), (_tuneB, 1.0)]);
+        var options = new LinearMergeOptions { Overrides = [new TensorOverride { Filter = "mlp.", Weights = [0.0, 1.0] }] };
+
+        await new LinearMergePipeline().RunAsync(context, options, CancellationToken.None);
+
+        using var output = ModelFolder.Open(context.OutputDir);
+        using var tuneB = ModelFolder.Open(_tuneB);
+        using var mlp = output.ReadTensor("model.layers.0.mlp.up_proj.weight");
+        using var expected = tuneB.ReadTensor("model.layers.0.mlp.up_proj.weight");
+        Assert.True(MergeRun.Same(expected, mlp), "the mlp override did not pick models[1]");
+        using var attention = output.ReadTensor("model.layers.0.self_attn.q_proj.weight");
+        using var fromB = tuneB.ReadTensor("model.layers.0.self_attn.q_proj.weight");
+        Assert.False(MergeRun.Same(fromB, attention), "a tensor outside the filter used the override");
     }
 
     [Fact]

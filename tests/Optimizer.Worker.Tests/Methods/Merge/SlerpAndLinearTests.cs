@@ -72,6 +72,9 @@ public sealed class SlerpAndLinearTests
         Assert.Equal(0.5, SlerpPipeline.TFor(options, "model.layers.2.mlp.up_proj.weight", 5), 9);
         Assert.Equal(1.0, SlerpPipeline.TFor(options, "model.layers.4.mlp.up_proj.weight", 5), 9);
         Assert.Equal(0.3, SlerpPipeline.TFor(options, "model.embed_tokens.weight", 5), 9);
+        var overridden = options with { Overrides = [new Optimizer.Domain.Methods.Merge.TensorOverride { Filter = "self_attn", T = 0.9 }] };
+        Assert.Equal(0.9, SlerpPipeline.TFor(overridden, "model.layers.0.self_attn.q_proj.weight", 5), 9);
+        Assert.Equal(0.0, SlerpPipeline.TFor(overridden, "model.layers.0.mlp.up_proj.weight", 5), 9);
     }
 
     [Fact]

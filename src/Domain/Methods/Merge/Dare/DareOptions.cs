@@ -7,7 +7,7 @@ namespace Optimizer.Domain.Methods.Merge.Dare;
 /// DARE (ALGORITHMS.md 3.5): drop each task-vector entry with probability <c>p = 1 − density</c> (a seeded Bernoulli
 /// mask per model and tensor) and rescale the survivors, then combine linearly or with TIES sign election.
 /// </summary>
-public abstract record DareOptions : TaskVectorOptions, IValidatableObject
+public abstract record DareOptions : TaskVectorOptions
 {
     public const string RescaleExpectation = "expectation";
     public const string RescaleL1 = "l1";
@@ -38,8 +38,12 @@ public abstract record DareOptions : TaskVectorOptions, IValidatableObject
     [System.Text.Json.Serialization.JsonIgnore]
     public double KeepProbability => DropRate is { } p ? 1.0 - p : Density ?? DefaultDensity;
 
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    public override IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var result in base.Validate(validationContext))
+        {
+            yield return result;
+        }
         if (DropRate is not null && Density is not null)
         {
             yield return new ValidationResult("Give density or drop_rate, not both.", [nameof(DropRate)]);

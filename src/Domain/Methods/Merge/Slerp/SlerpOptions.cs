@@ -7,7 +7,7 @@ namespace Optimizer.Domain.Methods.Merge.Slerp;
 [Method("merge", "slerp",
     Description = "SLERP between exactly two models, tensor by tensor (lerp where they are nearly parallel); t = 0 gives models[0], t = 1 models[1].",
     ReferenceUrl = "https://github.com/arcee-ai/mergekit")]
-public sealed record SlerpOptions : IMergeOptions, IValidatableObject
+public sealed record SlerpOptions : IMergeOptions, ITensorOverrides, IValidatableObject
 {
     [Description("Interpolation factor from models[0] (t = 0, mergekit's base model) to models[1] (t = 1).")]
     [Range(0.0, 1.0)]
@@ -15,6 +15,9 @@ public sealed record SlerpOptions : IMergeOptions, IValidatableObject
 
     [Description("Optional per-layer gradient (mergekit style): values spread evenly over the decoder layers and interpolated linearly between them; overrides t for tensors inside layers.")]
     public IReadOnlyList<double>? TGradient { get; init; }
+
+    [Description("Per-tensor parameters: [{filter, weights, density, t}], the first whose filter the tensor name contains replaces the job-wide values (mergekit's filtered parameters).")]
+    public IReadOnlyList<TensorOverride>? Overrides { get; init; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public MergeInputRule Inputs => new(2, 2, MergeBase.Forbidden, "slerp takes exactly two 'models' and no base_model_id");
@@ -24,6 +27,10 @@ public sealed record SlerpOptions : IMergeOptions, IValidatableObject
         if (TGradient is { } gradient && (gradient.Count == 0 || gradient.Any(t => !(t >= 0 && t <= 1))))
         {
             yield return new ValidationResult("t_gradient needs at least one value, each between 0 and 1.", [nameof(TGradient)]);
+        }
+        foreach (var result in TensorOverrides.Validate(Overrides, nameof(Overrides)))
+        {
+            yield return result;
         }
     }
 }

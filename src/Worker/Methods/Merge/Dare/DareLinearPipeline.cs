@@ -9,5 +9,5 @@ namespace Optimizer.Worker.Methods.Merge.Dare;
 public sealed class DareLinearPipeline : IJobPipeline<DareLinearOptions>
 {
     public Task<PipelineResult> RunAsync(PipelineContext context, DareLinearOptions options, CancellationToken cancellationToken) =>
-        TaskVectorPipeline.RunAsync(context, "dare_linear", DareSettings.From(options, signConsensus: false), cancellationToken);
+        TaskVectorPipeline.RunAsync(context, "dare_linear", DareSettings.From(options, signConsensus: false), options.Overrides, cancellationToken);
 }

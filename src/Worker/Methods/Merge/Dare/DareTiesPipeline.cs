@@ -9,5 +9,5 @@ namespace Optimizer.Worker.Methods.Merge.Dare;
 public sealed class DareTiesPipeline : IJobPipeline<DareTiesOptions>
 {
     public Task<PipelineResult> RunAsync(PipelineContext context, DareTiesOptions options, CancellationToken cancellationToken) =>
-        TaskVectorPipeline.RunAsync(context, "dare_ties", DareSettings.From(options, signConsensus: true), cancellationToken);
+        TaskVectorPipeline.RunAsync(context, "dare_ties", DareSettings.From(options, signConsensus: true), options.Overrides, cancellationToken);
 }

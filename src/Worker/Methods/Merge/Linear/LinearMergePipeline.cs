@@ -17,6 +17,7 @@ public sealed class LinearMergePipeline : IJobPipeline<LinearMergeOptions>
         }
         using var stream = MergeStream.Open(inputs);
         return await stream.WriteAsync(context,
-            new MergeWriteSpec("linear", t => LinearMerge.Combine(t.All, t.Weights, options.Normalize)), cancellationToken);
+            new MergeWriteSpec("linear", t => LinearMerge.Combine(t.All, t.Weights, options.Normalize)) { Overrides = options.Overrides },
+            cancellationToken);
     }
 }

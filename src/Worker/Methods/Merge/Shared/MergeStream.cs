@@ -88,6 +88,11 @@ public sealed class MergeStream : IDisposable
         var writer = new SafetensorsWriter();
         writer.Metadata["merged_by"] = "optimizer/" + spec.Method;
         var weights = Inputs.Models.Select(m => m.Weight).ToList();
+        if (spec.Overrides?.FirstOrDefault(o => o.Weights is { } w && w.Count != weights.Count) is { } wrong)
+        {
+            throw new JobFailedException(JobErrorCodes.InvalidParams,
+                $"The override for '{wrong.Filter}' gives {wrong.Weights!.Count} weights for {weights.Count} models.");
+        }
         var done = 0;
         long elements = 0;
         foreach (var name in names)
@@ -107,7 +112,8 @@ public sealed class MergeStream : IDisposable
                 using (var scope = torch.NewDisposeScope())
                 {
                     var tensors = new MergeTensors(name, BaseFolder is null ? null : ReadFloat(BaseFolder, name),
-                        Folders.Select(f => f.ContainsTensor(name) ? ReadFloat(f, name) : null).ToList(), weights);
+                        Folders.Select(f => f.ContainsTensor(name) ? ReadFloat(f, name) : null).ToList(),
+                        TensorOverrides.Match(spec.Overrides, name)?.Weights ?? weights);
                     merged = spec.Combine(tensors).to_type(dtype.ToTorch()).contiguous().MoveToOuterDisposeScope();
                 }
                 done++;
@@ -215,6 +221,8 @@ public sealed record MergeWriteSpec(string Method, Func<MergeTensors, Tensor> Co
     public SafetensorsDtype? OutputDtype { get; init; }
     /// <summary>Further edits of the output config.json.</summary>
     public Action<JsonObject>? EditConfig { get; init; }
+    /// <summary>Per-tensor overrides; their <c>weights</c> replace the per-model weights of matching tensors.</summary>
+    public IReadOnlyList<TensorOverride>? Overrides { get; init; }
     /// <summary>Extra job metrics.</summary>
     public IReadOnlyDictionary<string, object?>? Metrics { get; init; }
 }

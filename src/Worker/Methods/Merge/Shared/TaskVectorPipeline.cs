@@ -1,3 +1,4 @@
+using Optimizer.Domain.Methods.Merge;
 using Optimizer.Worker.Execution;
 
 namespace Optimizer.Worker.Methods.Merge.Shared;
@@ -6,7 +7,7 @@ namespace Optimizer.Worker.Methods.Merge.Shared;
 public static class TaskVectorPipeline
 {
     public static async Task<PipelineResult> RunAsync(PipelineContext context, string method, TaskVectorSettings settings,
-        CancellationToken cancellationToken)
+        IReadOnlyList<TensorOverride>? overrides, CancellationToken cancellationToken)
     {
         var inputs = await MergeInputs.ResolveAsync(context, cancellationToken);
         if (inputs.Base is null)
@@ -17,8 +18,9 @@ public static class TaskVectorPipeline
         await context.Progress.EventAsync("info", "plan",
             $"Merging {inputs.Models.Count} model(s) into {inputs.Base.Model.Id} with {method} (density {settings.Density:0.###}, lambda {settings.Lambda:0.###}).",
             null, cancellationToken);
-        return await stream.WriteAsync(context, new MergeWriteSpec(method, t => TaskVectorMerge.Combine(t, settings))
+        return await stream.WriteAsync(context, new MergeWriteSpec(method, t => TaskVectorMerge.Combine(t, SettingsFor(settings, overrides, t.Name)))
         {
+            Overrides = overrides,
             Metrics = new Dictionary<string, object?>
             {
                 ["density"] = settings.Density,
@@ -27,4 +29,8 @@ public static class TaskVectorPipeline
             },
         }, cancellationToken);
     }
+
+    /// <summary>The settings of one tensor: a matching override's density replaces the job-wide one.</summary>
+    public static TaskVectorSettings SettingsFor(TaskVectorSettings settings, IReadOnlyList<TensorOverride>? overrides, string tensorName) =>
+        TensorOverrides.Match(overrides, tensorName)?.Density is { } density ? settings with { Density = density } : settings;
 }

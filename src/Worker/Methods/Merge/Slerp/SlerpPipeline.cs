@@ -1,3 +1,4 @@
+using Optimizer.Domain.Methods.Merge;
 using Optimizer.Domain.Methods.Merge.Slerp;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Merge.Shared;
@@ -20,16 +21,21 @@ public sealed class SlerpPipeline : IJobPipeline<SlerpOptions>
         return await stream.WriteAsync(context, new MergeWriteSpec("slerp",
             t => SlerpMath.Interpolate(TFor(options, t.Name, layers), t.All[0], t.All[1]))
         {
+            Overrides = options.Overrides,
             Metrics = new Dictionary<string, object?> { ["t"] = options.T },
         }, cancellationToken);
     }
 
     /// <summary>
-    /// The t of one tensor: <see cref="SlerpOptions.T"/>, or inside decoder layer i of L the gradient sampled at
+    /// The t of one tensor: a matching override's t, else <see cref="SlerpOptions.T"/>, or inside decoder layer i of L the gradient sampled at
     /// i / (L − 1), interpolating linearly between its evenly spread values (mergekit's gradient reading).
     /// </summary>
     public static double TFor(SlerpOptions options, string tensorName, int layers)
     {
+        if (TensorOverrides.Match(options.Overrides, tensorName)?.T is { } overridden)
+        {
+            return overridden;
+        }
         if (options.TGradient is not { Count: > 0 } gradient)
         {
             return options.T;

@@ -9,7 +9,7 @@ namespace Optimizer.Worker.Methods.Merge.TaskArithmetic;
 public sealed class TaskArithmeticPipeline : IJobPipeline<TaskArithmeticOptions>
 {
     public Task<PipelineResult> RunAsync(PipelineContext context, TaskArithmeticOptions options, CancellationToken cancellationToken) =>
-        TaskVectorPipeline.RunAsync(context, "task_arithmetic", Settings(options), cancellationToken);
+        TaskVectorPipeline.RunAsync(context, "task_arithmetic", Settings(options), options.Overrides, cancellationToken);
 
     public static TaskVectorSettings Settings(TaskArithmeticOptions options) =>
         new(Sparsification.None, SignConsensus: false, 1.0, DareRescale.None, 0, options.Normalize, options.Lambda);

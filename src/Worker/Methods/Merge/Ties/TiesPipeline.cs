@@ -9,7 +9,7 @@ namespace Optimizer.Worker.Methods.Merge.Ties;
 public sealed class TiesPipeline : IJobPipeline<TiesOptions>
 {
     public Task<PipelineResult> RunAsync(PipelineContext context, TiesOptions options, CancellationToken cancellationToken) =>
-        TaskVectorPipeline.RunAsync(context, "ties", Settings(options), cancellationToken);
+        TaskVectorPipeline.RunAsync(context, "ties", Settings(options), options.Overrides, cancellationToken);
 
     public static TaskVectorSettings Settings(TiesOptions options) =>
         new(Sparsification.Magnitude, SignConsensus: true, options.Density, DareRescale.None, 0, options.Normalize, options.Lambda);
