@@ -9,7 +9,8 @@ namespace Optimizer.Api.Jobs;
 /// It follows how the worker runs each family of methods (an upper-bound style guess, not a measurement):
 /// <list type="bullet">
 /// <item>weight streaming (rtn, fp8, magnitude, merges): the inputs are memory-mapped and one tensor at a time is
-/// converted to float32, the largest (usually the embedding) costing most;</item>
+/// converted to float32, the largest (usually the embedding) costing most — for a merge, that tensor of every model
+/// together with its task vector;</item>
 /// <item>calibrated methods (wanda, gptq, awq, sparsegpt) and evaluation: the model is built in float32 and a forward
 /// pass runs over the calibration or evaluation text, keeping each layer's inputs and outputs for all samples, one
 /// attention score matrix and the logits of a window;</item>
@@ -40,7 +41,8 @@ public static class JobEstimator
         var first = models.Count > 0 ? models[0] : new ModelShape(0, 0, 0, 0, 0, 0);
         long work = type switch
         {
-            "merge" => size + 2 * LargestTensorFloat32(first),
+            // One tensor of every model and its (sparsified) task vector in float32, plus the base and a few buffers.
+            "merge" => size + (2L * models.Count + 4) * LargestTensorFloat32(first),
             "finetune" => 4 * float32 + Activations(first, samples: 8, Window(first, seqLen)) * 4,
             "evaluate" => float32 + Forward(first, samples: 1, Window(first, seqLen)),
             _ when Streaming.Contains(method) => size + 2 * LargestTensorFloat32(first),

@@ -12,7 +12,9 @@ public sealed class JobPreflight(OptimizerDbContext db, IArtifactStore store, IO
 
     public async Task<JobEstimate> EstimateAsync(string tenantId, CreateJobRequest request, ValidatedJob valid, CancellationToken cancellationToken)
     {
-        var ids = (request.Models?.Select(m => m.ModelId!) ?? [request.ModelId!]).Where(id => id is not null).ToList();
+        // MWA names its checkpoints in params (IModelReferences) rather than in 'models'.
+        var referenced = (valid.Options as Domain.Methods.Merge.IModelReferences)?.ReferencedModels().Select(r => r.ModelId) ?? [];
+        var ids = (request.Models?.Select(m => m.ModelId!) ?? [request.ModelId!]).Concat(referenced).Where(id => id is not null).ToList();
         var rows = await db.Models.AsNoTracking()
             .Where(m => m.TenantId == tenantId && ids.Contains(m.Id))
             .Select(m => new { m.Id, m.SizeBytes, m.ParameterCount })
