@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Optimizer.Worker.Fixtures;
 
 namespace Optimizer.Bench;
 
@@ -38,6 +39,27 @@ internal sealed record BenchSettings(string BaseUrl, string ApiKey, string Fixtu
             throw new InvalidOperationException("No fixture model or corpus: run scripts/test once (it builds the fixture), or set OPTIMIZER_FIXTURE_DIR and OPTIMIZER_CORPUS_DIR.");
         }
         return (fixture, corpus);
+    }
+
+    /// <summary>
+    /// The bench-only fixture (<see cref="FixtureRecipe.Bench"/>: compact vocabulary, decoder linears hold most weights) and
+    /// the npm corpora: <c>OPTIMIZER_BENCH_FIXTURE_DIR</c> when set, else <c>.optimizer/fixtures/bench/&lt;hash&gt;</c>, trained
+    /// there on first use (about 10 minutes on 2 idle cores; <c>scripts/test</c> never trains it).
+    /// </summary>
+    public static (string FixtureDir, string CorpusDir) BenchFixturePaths()
+    {
+        var root = FindRoot();
+        var corpus = Environment.GetEnvironmentVariable("OPTIMIZER_CORPUS_DIR") ?? Path.Combine(root, ".optimizer", "npm", "node_modules");
+        if (!Directory.Exists(corpus))
+        {
+            throw new InvalidOperationException($"No corpus at {corpus}: run scripts/test once (it installs the npm corpora), or set OPTIMIZER_CORPUS_DIR.");
+        }
+        if (Environment.GetEnvironmentVariable("OPTIMIZER_BENCH_FIXTURE_DIR") is { Length: > 0 } set)
+        {
+            return (set, corpus);
+        }
+        Console.Error.WriteLine("bench fixture: cached under .optimizer/fixtures/bench; the first run trains it");
+        return (FixtureCommand.Ensure(FixtureRecipe.Bench, corpus, Path.Combine(root, ".optimizer", "fixtures", "bench")), corpus);
     }
 
     public HttpClient CreateClient()

@@ -2,10 +2,10 @@ using Optimizer.Bench;
 using Optimizer.Bench.Prune;
 using Optimizer.Bench.Quantize;
 
-// `quantize`: the quantization quality table on the fixture model, in process (no service needed).
+// `quantize`: the quantization quality table on the bench fixture model (trained on first use), in process (no service needed).
 if (args.Length > 0 && args[0] == "quantize")
 {
-    var paths = BenchSettings.LocalPaths();
+    var paths = BenchSettings.BenchFixturePaths();
     return await QuantizeBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir);
 }
 

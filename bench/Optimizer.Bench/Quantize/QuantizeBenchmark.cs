@@ -11,9 +11,9 @@ using Optimizer.Worker.Modeling.Corpora;
 namespace Optimizer.Bench.Quantize;
 
 /// <summary>
-/// Quantization quality on the fixture model, in process (no service): one table of method × bits → held-out
-/// perplexity, bits per weight of the quantized linears, artifact size, quantize time and peak memory, fp32 first,
-/// then a summary of the orderings issue 4 expects.
+/// Quantization quality on the bench fixture model, in process (no service): one table of method × bits → held-out
+/// perplexity, mean per-token KL(fp32 ‖ quantized), bits per weight of the quantized linears, artifact size, quantize time
+/// and peak memory, fp32 first, then a summary of the orderings issue 4 expects.
 /// </summary>
 internal static class QuantizeBenchmark
 {
@@ -30,12 +30,14 @@ internal static class QuantizeBenchmark
         var linears = DecoderLinears(sourceDir);
         try
         {
-            Console.WriteLine($"## Quantization on the fixture model ({linears.Elements:N0} decoder-linear weights; first {EvaluatedTokens:N0} held-out Moby-Dick tokens, " +
+            var clock = Stopwatch.StartNew();
+            Console.WriteLine($"## Quantization on the bench fixture model ({Path.GetFileName(fixtureDir)}: {TotalParameters(sourceDir):N0} parameters, " +
+                $"{linears.Elements:N0} in decoder linears; first {EvaluatedTokens:N0} held-out Moby-Dick tokens, " +
                 $"seq_len 256; group size 128; calibration: {QuantizeRows.CalibrationSamples} windows of the built-in chapters) — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
-            Console.WriteLine("| method | bits | perplexity | Δ vs fp32 | bits/weight | artifact MB | quantize s | peak mem Δ MB |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-            var fp32 = await PerplexityAsync(sourceDir, heldOut);
-            Console.WriteLine($"| fp32 | 32 | {fp32:F2} | — | 32.00 | {ArtifactBytes(sourceDir) / 1048576.0:F1} | — | — |");
+            Console.WriteLine("| method | bits | perplexity | Δ vs fp32 | mean KL vs fp32 | bits/weight | artifact MB | quantize s | peak mem Δ MB |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            var fp32 = (await EvaluateAsync(sourceDir, null, heldOut)).CandidatePerplexity;
+            Console.WriteLine($"| fp32 | 32 | {fp32:F2} | — | 0 | 32.00 | {ArtifactBytes(sourceDir) / 1048576.0:F1} | — | — |");
             var results = new List<(QuantizeRow Row, double Perplexity)>();
             for (var index = 0; index < QuantizeRows.All.Length; index++)
             {
@@ -47,17 +49,19 @@ internal static class QuantizeBenchmark
                     new NoModels(), NullLogger.Instance);
                 GC.Collect();
                 using var memory = PeakMemory.Start();
-                var clock = Stopwatch.StartNew();
+                var rowClock = Stopwatch.StartNew();
                 await row.Run(context, calibration, CancellationToken.None);
-                clock.Stop();
+                rowClock.Stop();
                 var peak = memory.PeakDeltaBytes;
-                var perplexity = await PerplexityAsync(outputDir, heldOut);
+                var evaluation = await EvaluateAsync(outputDir, sourceDir, heldOut);
+                var perplexity = evaluation.CandidatePerplexity;
                 results.Add((row, perplexity));
-                Console.WriteLine($"| {row.Method} | {row.Bits} | {perplexity:F2} | {(perplexity / fp32 - 1) * 100:+0.00;-0.00} % | " +
-                    $"{BitsPerWeight(outputDir, linears):F2} | {ArtifactBytes(outputDir) / 1048576.0:F1} | {clock.Elapsed.TotalSeconds:F1} | {peak / 1048576.0:F0} |");
+                Console.WriteLine($"| {row.Method} | {row.Bits} | {perplexity:F2} | {(perplexity / fp32 - 1) * 100:+0.00;-0.00} % | {evaluation.MeanKl:F4} | " +
+                    $"{BitsPerWeight(outputDir, linears):F2} | {ArtifactBytes(outputDir) / 1048576.0:F1} | {rowClock.Elapsed.TotalSeconds:F1} | {peak / 1048576.0:F0} |");
                 Directory.Delete(outputDir, recursive: true);
             }
             Console.WriteLine();
+            Console.WriteLine($"Whole table: {clock.Elapsed.TotalMinutes:F1} min.");
             return QuantizeSummary.Print(fp32, results.Select(r => (r.Row.Method, r.Row.Bits, r.Perplexity)).ToList()) ? 0 : 1;
         }
         finally
@@ -66,11 +70,15 @@ internal static class QuantizeBenchmark
         }
     }
 
-    private static async Task<double> PerplexityAsync(string modelDir, string text)
+    /// <summary>Perplexity of <paramref name="modelDir"/>, and its mean token KL from <paramref name="baselineDir"/> when given.</summary>
+    private static Task<LanguageModelEvaluation> EvaluateAsync(string modelDir, string? baselineDir, string text) =>
+        new LlamaLanguageModelComparer().CompareAsync(
+            new LanguageModelComparisonRequest(modelDir, baselineDir, text, 256, EvaluatedTokens), CancellationToken.None);
+
+    private static long TotalParameters(string modelDir)
     {
-        var evaluation = await new LlamaLanguageModelComparer().CompareAsync(
-            new LanguageModelComparisonRequest(modelDir, null, text, 256, EvaluatedTokens), CancellationToken.None);
-        return evaluation.CandidatePerplexity;
+        using var folder = ModelFolder.Open(modelDir);
+        return folder.TensorNames.Sum(n => folder.GetEntry(n).ElementCount);
     }
 
     private static long ArtifactBytes(string dir) =>

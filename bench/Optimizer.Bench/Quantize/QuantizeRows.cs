@@ -1,4 +1,5 @@
 using Optimizer.Domain.Methods.Quantize.Awq;
+using Optimizer.Domain.Methods.Quantize.D2Quant;
 using Optimizer.Domain.Methods.Quantize.Fp4;
 using Optimizer.Domain.Methods.Quantize.Fp8;
 using Optimizer.Domain.Methods.Quantize.Gptq;
@@ -6,6 +7,7 @@ using Optimizer.Domain.Methods.Quantize.Ptqtp;
 using Optimizer.Domain.Methods.Quantize.Rtn;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.Awq;
+using Optimizer.Worker.Methods.Quantize.D2Quant;
 using Optimizer.Worker.Methods.Quantize.Fp4;
 using Optimizer.Worker.Methods.Quantize.Fp8;
 using Optimizer.Worker.Methods.Quantize.Gptq;
@@ -33,6 +35,7 @@ internal static class QuantizeRows
         Gptq(8), Gptq(4), Gptq(3), Gptq(2),
         Gptq(3, GptqOptions.Gptaq), Gptq(3, GptqOptions.ResComp),
         Awq(8), Awq(4), Awq(3), Awq(2),
+        D2Quant(3), D2Quant(2),
         new("fp4-e2m1-g32", 4, (c, _, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options(), t)),
         new("fp4-e2m1-g32+lorc8", 4, (c, _, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options { LorcRank = 8 }, t)),
         new("ptqtp-g128", 2, (c, _, t) => new PtqtpPipeline().RunAsync(c, new PtqtpOptions(), t)),
@@ -44,6 +47,9 @@ internal static class QuantizeRows
     private static QuantizeRow Gptq(int bits, string correction = GptqOptions.NoCorrection) =>
         new(correction == GptqOptions.NoCorrection ? "gptq" : $"gptq+{correction}", bits,
             (c, d, t) => new GptqPipeline(d).RunAsync(c, new GptqOptions { Bits = bits, Correction = correction, CalibrationSamples = CalibrationSamples }, t));
+
+    private static QuantizeRow D2Quant(int bits) =>
+        new("d2quant", bits, (c, d, t) => new D2QuantPipeline(d).RunAsync(c, new D2QuantOptions { Bits = bits, CalibrationSamples = CalibrationSamples }, t));
 
     private static QuantizeRow Awq(int bits) =>
         new("awq", bits, (c, d, t) => new AwqPipeline(d).RunAsync(c, new AwqOptions { Bits = bits, CalibrationSamples = CalibrationSamples }, t));

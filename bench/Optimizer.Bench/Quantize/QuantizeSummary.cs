@@ -13,6 +13,7 @@ internal static class QuantizeSummary
             ("3-bit g128: AWQ beats RTN", Less(At("awq", 3), At("rtn", 3))),
             ("3-bit g128: GPTAQ no worse than GPTQ", Less(At("gptq+gptaq", 3), At("gptq", 3), orEqual: true)),
             ("3-bit g128: ResComp no worse than GPTQ", Less(At("gptq+rescomp", 3), At("gptq", 3), orEqual: true)),
+            ("3-bit g128: D²Quant no worse than GPTQ (not an issue-4 expectation; reported)", Less(At("d2quant", 3), At("gptq", 3), orEqual: true)),
             ("FP8 within 1 % of fp32", At("fp8-e4m3", 8) is { } fp8 ? Math.Abs(fp8 / fp32 - 1) <= 0.01 : null),
         };
         Console.WriteLine("Expected orderings (issue 4):");
@@ -20,7 +21,7 @@ internal static class QuantizeSummary
         {
             Console.WriteLine($"- {claim}: {(holds is null ? "no row" : holds.Value ? "holds" : "DOES NOT HOLD")}");
         }
-        return checks.All(c => c.Holds != false);
+        return checks.Where(c => !c.Claim.EndsWith("reported)", StringComparison.Ordinal)).All(c => c.Holds != false);
     }
 
     private static bool? Less(double? left, double? right, bool orEqual = false) =>

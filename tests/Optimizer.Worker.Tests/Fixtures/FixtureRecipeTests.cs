@@ -27,4 +27,14 @@ public sealed class FixtureRecipeTests
         Assert.Equal(1e-3 * (0.1 + 0.9 * 0.5), trainer.LearningRate(70), 1e-12);
         Assert.True(trainer.LearningRate(119) > 1e-4 && trainer.LearningRate(119) < 1.01e-4);
     }
+
+    [Fact]
+    public void ToJson_OmitsCompactVocabulary_WhenOff_SoTheTestFixtureHashIsUnchanged()
+    {
+        var recipe = new FixtureRecipe { CorpusSplit = "split", DataDigest = "abc" };
+
+        Assert.DoesNotContain("compact_vocabulary", recipe.ToJson(), StringComparison.Ordinal);
+        Assert.NotEqual(recipe.Hash(), (recipe with { CompactVocabulary = true }).Hash());
+        Assert.True(FixtureRecipe.Bench.CompactVocabulary && FixtureRecipe.Bench.HiddenSize >= 256 && FixtureRecipe.Bench.Layers >= 6);
+    }
 }

@@ -27,10 +27,19 @@ public static class TokenizerLoader
         ("encoder.json", "vocab.bpe"),
     ];
 
-    /// <summary>Loads the tokenizer of <paramref name="folder"/>; throws when it has no tokenizer files this service reads.</summary>
+    /// <summary>
+    /// Loads the tokenizer of <paramref name="folder"/>, its ids passed through the folder's <see cref="TokenIdMap"/> when it has
+    /// one; throws when it has no tokenizer files this service reads.
+    /// </summary>
     public static Tokenizer Load(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
+        var tokenizer = LoadBase(folder);
+        return TokenIdMap.TryLoad(folder) is { } map ? new RemappedTokenizer(tokenizer, map) : tokenizer;
+    }
+
+    private static Tokenizer LoadBase(string folder)
+    {
         foreach (var (vocab, merges) in s_bpeFileNames)
         {
             var vocabPath = Path.Combine(folder, vocab);

@@ -20,12 +20,9 @@ public sealed class SparseGptPipeline(IDatasetText datasets) : IJobPipeline<Spar
         var writer = new PrunedModelWriter(context, folder, plan, spec, "sparsegpt");
         await writer.AnnounceAsync(cancellationToken);
 
-        var text = await CalibrationData.LoadTextAsync(datasets, context, cancellationToken);
-        using var model = CalibrationData.LoadModel(folder, "SparseGPT");
-        using var windows = await Task.Run(() => CalibrationData.Windows(context.Source.LocalDir, text, options.CalibrationSamples,
-            options.SeqLen, model.Config.MaxPositionEmbeddings, "SparseGPT"), cancellationToken);
-        await context.Progress.EventAsync("info", "calibrate",
-            $"Calibrating on {windows.shape[0]} windows of {windows.shape[1]} tokens.", null, cancellationToken);
+        using var inputs = await CalibrationInputs.LoadAsync(datasets, context, folder, options.CalibrationSamples, options.SeqLen, "SparseGPT",
+            cancellationToken);
+        var (model, windows) = (inputs.Model, inputs.Windows);
 
         var layers = model.Model.Layers.Count;
         using var observer = new SparseGptObserver(name => plan.Targets.Contains(name) ? plan.SpecFor(name, spec) : null,

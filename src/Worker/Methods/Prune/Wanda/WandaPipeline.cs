@@ -23,12 +23,9 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
         var writer = new PrunedModelWriter(context, folder, plan, spec, "wanda");
         await writer.AnnounceAsync(cancellationToken);
 
-        var text = await CalibrationData.LoadTextAsync(datasets, context, cancellationToken);
-        using var model = CalibrationData.LoadModel(folder, "Wanda");
-        using var windows = await Task.Run(() => CalibrationData.Windows(context.Source.LocalDir, text, options.CalibrationSamples,
-            options.SeqLen, model.Config.MaxPositionEmbeddings, "Wanda"), cancellationToken);
-        await context.Progress.EventAsync("info", "calibrate",
-            $"Calibrating on {windows.shape[0]} windows of {windows.shape[1]} tokens.", null, cancellationToken);
+        using var inputs = await CalibrationInputs.LoadAsync(datasets, context, folder, options.CalibrationSamples, options.SeqLen, "Wanda",
+            cancellationToken);
+        var (model, windows) = (inputs.Model, inputs.Windows);
 
         var layers = model.Model.Layers.Count;
         await Task.Run(() => WandaCalibrator.Prune(model, windows, name => plan.Targets.Contains(name) ? plan.SpecFor(name, spec) : null, index =>

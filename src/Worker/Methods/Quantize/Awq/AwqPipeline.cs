@@ -29,12 +29,9 @@ public sealed class AwqPipeline(IDatasetText datasets) : IJobPipeline<AwqOptions
                 : GptqLinear.Supports(o, i, new RtnSpec(options.Bits, options.GroupSize, false)),
             $"{options.Bits} bits with group size {options.GroupSize}", cancellationToken);
 
-        var text = await CalibrationData.LoadTextAsync(datasets, context, cancellationToken);
-        using var model = CalibrationData.LoadModel(folder, "AWQ");
-        using var windows = await Task.Run(() => CalibrationData.Windows(source.LocalDir, text, options.CalibrationSamples,
-            options.SeqLen, model.Config.MaxPositionEmbeddings, "AWQ"), cancellationToken);
-        await context.Progress.EventAsync("info", "calibrate",
-            $"Calibrating on {windows.shape[0]} windows of {windows.shape[1]} tokens.", null, cancellationToken);
+        using var inputs = await CalibrationInputs.LoadAsync(datasets, context, folder, options.CalibrationSamples, options.SeqLen, "AWQ",
+            cancellationToken);
+        var (model, windows) = (inputs.Model, inputs.Windows);
 
         var observer = new AwqObserver(new AwqQuantizer(options.Bits, options.GroupSize), options.Grid, options.ClipSearch,
             plan.Targets.Select(t => t.WeightName).ToHashSet(StringComparer.Ordinal));

@@ -26,14 +26,9 @@ public sealed class BitStackPipeline : IJobPipeline<BitStackOptions>
     public async Task<PipelineResult> RunAsync(PipelineContext context, BitStackOptions options, CancellationToken cancellationToken)
     {
         var source = context.Source;
-        using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "BitStack");
-        var plan = LinearPlan.For(folder, (_, _) => true);
-        if (plan.Targets.Count == 0)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidModel, "The model has no decoder linear layer to decompose.");
-        }
-        await context.Progress.EventAsync("info", "plan",
-            $"Decomposing {plan.Targets.Count} linear layers into {options.Blocks} sign + rank-{options.Rank} blocks.", null, cancellationToken);
+        using var opened = await QuantizedCheckpoint.OpenAsync(context, "BitStack", null, "BitStack blocks", cancellationToken,
+            plan => $"Decomposing {plan.Targets.Count} linear layers into {options.Blocks} sign + rank-{options.Rank} blocks.");
+        var (folder, plan) = (opened.Folder, opened.Plan);
 
         BitStackDecomposition Decompose(LinearTarget target) => BitStackDecomposition.Decompose(
             WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures,

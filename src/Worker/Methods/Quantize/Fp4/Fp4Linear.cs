@@ -9,7 +9,7 @@ namespace Optimizer.Worker.Methods.Quantize.Fp4;
 /// </summary>
 /// <remarks>Every float here already holds the value the file stores (float16-rounded where stored as float16).</remarks>
 public sealed record Fp4Linear(int OutFeatures, int InFeatures, int GroupSize, byte[] Packed, float[] GroupScales, float[] RowScales,
-    int LorcRank, float[] LorcU, float[] LorcV)
+    int LorcRank, float[] LorcU, float[] LorcV) : IDenseLinear
 {
     /// <summary>Quantizes a row-major float32 weight; the LoRC factors fit the error of the FP4 weight as stored.</summary>
     public static Fp4Linear Quantize(float[] weight, int outFeatures, int inFeatures, Fp4Spec spec)

@@ -14,21 +14,8 @@ namespace Optimizer.Worker.Methods.Quantize.Fp4;
 /// </summary>
 public sealed class Fp4PackedWeightReader : IPackedWeightReader
 {
-    public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight)
-    {
-        weight = null;
-        if (!PackedLayout.TryGetPrefix(folder, weightName, "fp4", out var prefix))
-        {
-            return false;
-        }
-        if (!folder.ContainsTensor(prefix + Fp4Names.Packed) || !folder.ContainsTensor(prefix + Fp4Names.Scale))
-        {
-            return false;
-        }
-        var linear = Read(folder, prefix);
-        weight = torch.tensor(linear.Dequantize(), [linear.OutFeatures, linear.InFeatures], ScalarType.Float32);
-        return true;
-    }
+    public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight) =>
+        PackedLayout.TryReadDense(folder, weightName, "fp4", Read, out weight, Fp4Names.Packed, Fp4Names.Scale);
 
     /// <summary>The stored tensors of one linear, checked against each other's shapes.</summary>
     public static Fp4Linear Read(ModelFolder folder, string prefix)

@@ -23,22 +23,11 @@ public sealed class Fp4Pipeline : IJobPipeline<Fp4Options>
     {
         var source = context.Source;
         var spec = Fp4Spec.From(options);
-        using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "FP4");
-        var plan = LinearPlan.For(folder, (_, inFeatures) => Fp4Quantizer.Supports(inFeatures, options.GroupSize));
-        if (plan.Targets.Count == 0)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidParams,
-                $"No decoder linear fits FP4 groups of {options.GroupSize}; nothing to quantize.");
-        }
-        if (plan.Skipped.Count > 0)
-        {
-            await context.Progress.EventAsync("warning", "plan",
-                $"{plan.Skipped.Count} layer(s) kept unquantized: their input size is not a multiple of the group size.",
-                new { layers = plan.Skipped }, cancellationToken);
-        }
-        await context.Progress.EventAsync("info", "plan",
-            $"Quantizing {plan.Targets.Count} linear layers to FP4 E2M1, group size {options.GroupSize}, scales {options.ScaleConstraint}" +
-            (options.LorcRank > 0 ? $", LoRC rank {options.LorcRank}." : "."), null, cancellationToken);
+        using var opened = await QuantizedCheckpoint.OpenAsync(context, "FP4", (_, inFeatures) => Fp4Quantizer.Supports(inFeatures, options.GroupSize),
+            $"FP4 E2M1 groups of {options.GroupSize}", cancellationToken,
+            plan => $"Quantizing {plan.Targets.Count} linear layers to FP4 E2M1, group size {options.GroupSize}, scales {options.ScaleConstraint}" +
+                (options.LorcRank > 0 ? $", LoRC rank {options.LorcRank}." : "."));
+        var (folder, plan) = (opened.Folder, opened.Plan);
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/fp4";

@@ -22,15 +22,10 @@ public sealed class Fp8Pipeline : IJobPipeline<Fp8Options>
     {
         var source = context.Source;
         var spec = Fp8Spec.From(options);
-        using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "FP8");
-        // Every shape fits: the scale is per tensor or per row, never per group.
-        var plan = LinearPlan.For(folder, (_, _) => true);
-        if (plan.Targets.Count == 0)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidModel, "The model has no decoder linear layer to quantize.");
-        }
-        await context.Progress.EventAsync("info", "plan",
-            $"Quantizing {plan.Targets.Count} linear layers to FP8 {spec.FormatName}, one scale per {options.Granularity}.", null, cancellationToken);
+        // Every shape fits (fits: null): the scale is per tensor or per row, never per group.
+        using var opened = await QuantizedCheckpoint.OpenAsync(context, "FP8", null,
+            $"FP8 {spec.FormatName}, one scale per {options.Granularity}", cancellationToken);
+        var (folder, plan) = (opened.Folder, opened.Plan);
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/fp8";

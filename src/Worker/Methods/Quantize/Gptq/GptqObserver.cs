@@ -26,6 +26,12 @@ internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlyS
 
     public bool Corrects => options.Correction != GptqOptions.NoCorrection;
 
+    /// <summary>
+    /// The Hessian accumulated so far for <paramref name="weightName"/> (null when none): methods that reshape a linear's
+    /// input before it is solved (D²Quant's dual scale) read and rescale it in place.
+    /// </summary>
+    public Tensor? HessianOf(string weightName) => _hessians.TryGetValue(weightName, out var hessian) ? hessian.Value : null;
+
     public void Observe(CalibrationBlock block, BlockLinear linear, Tensor input, Tensor? fullPrecisionInput)
     {
         var name = linear.WeightName(block.Index);

@@ -26,12 +26,9 @@ public sealed class GptqPipeline(IDatasetText datasets) : IJobPipeline<GptqOptio
         var plan = await QuantizedCheckpoint.PlanAsync(context, folder, (o, i) => GptqLinear.Supports(o, i, spec),
             $"{options.Bits} bits with group size {options.GroupSize}", cancellationToken);
 
-        var text = await CalibrationData.LoadTextAsync(datasets, context, cancellationToken);
-        using var model = CalibrationData.LoadModel(folder, "GPTQ");
-        using var windows = await Task.Run(() => CalibrationData.Windows(source.LocalDir, text, options.CalibrationSamples,
-            options.SeqLen, model.Config.MaxPositionEmbeddings, "GPTQ"), cancellationToken);
-        await context.Progress.EventAsync("info", "calibrate",
-            $"Calibrating on {windows.shape[0]} windows of {windows.shape[1]} tokens (correction {options.Correction}).", null, cancellationToken);
+        using var inputs = await CalibrationInputs.LoadAsync(datasets, context, folder, options.CalibrationSamples, options.SeqLen, "GPTQ",
+            cancellationToken, $" (correction {options.Correction})");
+        var (model, windows) = (inputs.Model, inputs.Windows);
 
         using var observer = new GptqObserver(options, spec, plan.Targets.Select(t => t.WeightName).ToHashSet(StringComparer.Ordinal));
         var settings = new CalibrationSettings(TrueSequential: options.TrueSequential, TwoStreams: observer.Corrects);

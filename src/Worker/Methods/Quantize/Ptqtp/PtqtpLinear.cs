@@ -7,7 +7,7 @@ namespace Optimizer.Worker.Methods.Quantize.Ptqtp;
 /// One linear as two trit-planes (docs/formats/trit-planes.md): packed planes <c>[out, ceil(in/5)]</c> each and the
 /// float16-rounded scales <c>[out, groups, 2]</c>.
 /// </summary>
-public sealed record PtqtpLinear(int OutFeatures, int InFeatures, int GroupSize, byte[] Plane1, byte[] Plane2, float[] Alphas)
+public sealed record PtqtpLinear(int OutFeatures, int InFeatures, int GroupSize, byte[] Plane1, byte[] Plane2, float[] Alphas) : IDenseLinear
 {
     public static PtqtpLinear Quantize(float[] weight, int outFeatures, int inFeatures, int groupSize, TritPlaneFitOptions options)
     {

@@ -11,21 +11,8 @@ namespace Optimizer.Worker.Methods.Quantize.Ptqtp;
 /// <summary>Reads a trit-plane linear (docs/formats/trit-planes.md) back as the dense float32 <c>α1·T1 + α2·T2</c>.</summary>
 public sealed class PtqtpPackedWeightReader : IPackedWeightReader
 {
-    public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight)
-    {
-        weight = null;
-        if (!PackedLayout.TryGetPrefix(folder, weightName, "ptqtp", out var prefix))
-        {
-            return false;
-        }
-        if (!folder.ContainsTensor(prefix + PtqtpNames.Plane1))
-        {
-            return false;
-        }
-        var linear = Read(folder, prefix);
-        weight = torch.tensor(linear.Dequantize(), [linear.OutFeatures, linear.InFeatures], ScalarType.Float32);
-        return true;
-    }
+    public bool TryRead(ModelFolder folder, string weightName, [NotNullWhen(true)] out Tensor? weight) =>
+        PackedLayout.TryReadDense(folder, weightName, "ptqtp", Read, out weight, PtqtpNames.Plane1);
 
     /// <summary>The stored tensors of one linear, checked against each other's shapes.</summary>
     public static PtqtpLinear Read(ModelFolder folder, string prefix)

@@ -24,21 +24,10 @@ public sealed class PtqtpPipeline : IJobPipeline<PtqtpOptions>
     public async Task<PipelineResult> RunAsync(PipelineContext context, PtqtpOptions options, CancellationToken cancellationToken)
     {
         var source = context.Source;
-        using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "PTQTP");
-        var plan = LinearPlan.For(folder, (_, inFeatures) => TritPlaneQuantizer.Supports(inFeatures, options.GroupSize));
-        if (plan.Targets.Count == 0)
-        {
-            throw new JobFailedException(JobErrorCodes.InvalidParams, $"No decoder linear fits group size {options.GroupSize}; nothing to quantize.");
-        }
-        if (plan.Skipped.Count > 0)
-        {
-            await context.Progress.EventAsync("warning", "plan",
-                $"{plan.Skipped.Count} layer(s) kept unquantized: their input size is not a multiple of the group size.",
-                new { layers = plan.Skipped }, cancellationToken);
-        }
-        await context.Progress.EventAsync("info", "plan",
-            $"Fitting two trit-planes for {plan.Targets.Count} linear layers, group size {options.GroupSize}, up to {options.MaxIters} iterations.",
-            null, cancellationToken);
+        using var opened = await QuantizedCheckpoint.OpenAsync(context, "PTQTP", (_, inFeatures) => TritPlaneQuantizer.Supports(inFeatures, options.GroupSize),
+            $"trit-plane groups of {options.GroupSize}", cancellationToken,
+            plan => $"Fitting two trit-planes for {plan.Targets.Count} linear layers, group size {options.GroupSize}, up to {options.MaxIters} iterations.");
+        var (folder, plan) = (opened.Folder, opened.Plan);
 
         var fit = new TritPlaneFitOptions(options.MaxIters, options.Tolerance, options.RidgeLambda);
         var parts = new LayerParts<PtqtpLinear>(target => PtqtpLinear.Quantize(

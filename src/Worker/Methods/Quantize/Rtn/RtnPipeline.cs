@@ -19,9 +19,9 @@ public sealed class RtnPipeline : IJobPipeline<RtnOptions>
     {
         var source = context.Source;
         var spec = new RtnSpec(options.Bits, options.GroupSize, options.Symmetric);
-        using var folder = QuantizedCheckpoint.OpenFloatSource(source.LocalDir, "RTN");
-        var plan = await QuantizedCheckpoint.PlanAsync(context, folder, (outFeatures, inFeatures) => GptqLinear.Supports(outFeatures, inFeatures, spec),
+        using var opened = await QuantizedCheckpoint.OpenAsync(context, "RTN", (outFeatures, inFeatures) => GptqLinear.Supports(outFeatures, inFeatures, spec),
             $"{options.Bits} bits with group size {options.GroupSize}", cancellationToken);
+        var (folder, plan) = (opened.Folder, opened.Plan);
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/rtn";

@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using Optimizer.Worker.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Optimizer.Worker.Methods.Quantize.Shared;
 
@@ -18,6 +21,25 @@ public static class PackedLayout
             return false;
         }
         prefix = weightName[..^".weight".Length];
+        return true;
+    }
+
+    /// <summary>
+    /// The body of a packed reader's <see cref="IPackedWeightReader.TryRead"/>: when the folder's method is
+    /// <paramref name="quantMethod"/> and it stores <paramref name="firstTensor"/> (and <paramref name="otherTensors"/>) for
+    /// this linear, reads it with <paramref name="read"/> and returns the dense float32 <c>[out, in]</c> weight.
+    /// </summary>
+    public static bool TryReadDense(ModelFolder folder, string weightName, string quantMethod, Func<ModelFolder, string, IDenseLinear> read,
+        [NotNullWhen(true)] out Tensor? weight, string firstTensor, params string[] otherTensors)
+    {
+        weight = null;
+        if (!TryGetPrefix(folder, weightName, quantMethod, out var prefix)
+            || !folder.ContainsTensor(prefix + firstTensor) || otherTensors.Any(t => !folder.ContainsTensor(prefix + t)))
+        {
+            return false;
+        }
+        var linear = read(folder, prefix);
+        weight = torch.tensor(linear.Dequantize(), [linear.OutFeatures, linear.InFeatures], ScalarType.Float32);
         return true;
     }
 

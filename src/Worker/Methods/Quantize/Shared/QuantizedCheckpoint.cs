@@ -24,24 +24,46 @@ public static class QuantizedCheckpoint
     }
 
     /// <summary>
-    /// The linears a quantizer replaces: fails the job when none fits (<paramref name="grid"/> says what does not fit),
-    /// warns about the ones kept unquantized, and announces the plan.
+    /// The opening every weight-only quantizer shares: opens the floating-point source of <paramref name="context"/> and plans
+    /// its linears with <see cref="PlanAsync"/>. The caller disposes the result (it owns the folder).
     /// </summary>
-    public static async Task<LinearPlan> PlanAsync(PipelineContext context, ModelFolder folder, Func<int, int, bool> fits, string grid,
-        CancellationToken cancellationToken)
+    public static async Task<OpenedSource> OpenAsync(PipelineContext context, string method, Func<int, int, bool>? fits, string grid,
+        CancellationToken cancellationToken, Func<LinearPlan, string>? announce = null)
     {
-        var plan = LinearPlan.For(folder, fits);
+        var folder = OpenFloatSource(context.Source.LocalDir, method);
+        try
+        {
+            return new OpenedSource(folder, await PlanAsync(context, folder, fits, grid, cancellationToken, announce));
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The linears a quantizer replaces (<paramref name="fits"/> null: every shape fits): fails the job when there is none
+    /// (<paramref name="grid"/> says what does not fit), warns about the ones kept unquantized, and announces the plan
+    /// (<paramref name="announce"/>, default "Quantizing N linear layers to <paramref name="grid"/>.").
+    /// </summary>
+    public static async Task<LinearPlan> PlanAsync(PipelineContext context, ModelFolder folder, Func<int, int, bool>? fits, string grid,
+        CancellationToken cancellationToken, Func<LinearPlan, string>? announce = null)
+    {
+        var plan = LinearPlan.For(folder, fits ?? ((_, _) => true));
         if (plan.Targets.Count == 0)
         {
-            throw new JobFailedException(JobErrorCodes.InvalidParams, $"No decoder linear fits {grid}; nothing to quantize.");
+            throw fits is null
+                ? new JobFailedException(JobErrorCodes.InvalidModel, "The model has no decoder linear layer to quantize.")
+                : new JobFailedException(JobErrorCodes.InvalidParams, $"No decoder linear fits {grid}; nothing to quantize.");
         }
         if (plan.Skipped.Count > 0)
         {
             await context.Progress.EventAsync("warning", "plan",
-                $"{plan.Skipped.Count} layer(s) kept unquantized: their shape does not fit the grid.", new { layers = plan.Skipped }, cancellationToken);
+                $"{plan.Skipped.Count} layer(s) kept unquantized: their shape does not fit {grid}.", new { layers = plan.Skipped }, cancellationToken);
         }
         await context.Progress.EventAsync("info", "plan",
-            $"Quantizing {plan.Targets.Count} linear layers to {grid}.", null, cancellationToken);
+            announce?.Invoke(plan) ?? $"Quantizing {plan.Targets.Count} linear layers to {grid}.", null, cancellationToken);
         return plan;
     }
 

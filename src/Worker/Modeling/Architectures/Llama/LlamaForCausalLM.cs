@@ -46,6 +46,14 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         {
             // Linears stored as Monarch factors run factored (docs/formats/monarch.md).
             MonarchConfig.From(folder.Config)?.Apply(model);
+            // Optional down_proj biases (D²Quant's deviation correction): present in the folder → a parameter to load.
+            for (var i = 0; i < model.Model.Layers.Count; i++)
+            {
+                if (folder.ContainsTensor($"model.layers.{i}.mlp.down_proj.bias"))
+                {
+                    model.Model.Layers[i].Mlp.AddDownProjBias();
+                }
+            }
             model.LoadWeights(folder);
             return model;
         }

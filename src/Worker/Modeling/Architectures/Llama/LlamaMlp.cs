@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace Optimizer.Worker.Modeling.Architectures.Llama;
 
-/// <summary>SwiGLU feed-forward: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>, no biases.</summary>
+/// <summary>
+/// SwiGLU feed-forward: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>, no biases — except an optional <c>down_proj</c>
+/// bias (<see cref="AddDownProjBias"/>), which D²Quant's deviation correction writes and which loads when a folder stores it.
+/// </summary>
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
     private readonly FactoredProjections _factored = new();
@@ -22,6 +25,17 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public Linear GateProj { get; }
     public Linear UpProj { get; }
     public Linear DownProj { get; }
+
+    /// <summary>Gives <c>down_proj</c> a zero bias (<c>mlp.down_proj.bias</c>) unless it has one; returns it.</summary>
+    public Parameter AddDownProjBias()
+    {
+        if (DownProj.bias is null)
+        {
+            var weight = DownProj.weight!;
+            DownProj.bias = new Parameter(torch.zeros(weight.shape[0], dtype: weight.dtype, device: weight.device), requires_grad: weight.requires_grad);
+        }
+        return DownProj.bias!;
+    }
 
     /// <summary>Runs projection <paramref name="name"/> (<c>gate_proj</c>, <c>up_proj</c>, <c>down_proj</c>) through <paramref name="module"/> (see <see cref="LlamaAttention.UseFactored"/>).</summary>
     public void UseFactored(string name, nn.Module<Tensor, Tensor> module) => _factored.Use(this, name, name switch

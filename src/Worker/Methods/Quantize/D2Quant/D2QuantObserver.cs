@@ -1,0 +1,56 @@
+using Optimizer.Domain.Methods.Quantize.D2Quant;
+using Optimizer.Worker.Calibration;
+using Optimizer.Worker.Methods.Quantize.Awq;
+using Optimizer.Worker.Methods.Quantize.Gptq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Optimizer.Worker.Methods.Quantize.D2Quant;
+
+/// <summary>
+/// D²Quant on the layer-by-layer loop (one stage per block, two streams): before a block is solved it measures the
+/// full-precision block's mean output and folds the dual scale of <c>down_proj</c> into <c>up_proj</c> (rescaling the
+/// accumulated Hessian to match); GPTQ then quantizes every linear; finally the deviation correction sets the
+/// <c>down_proj</c> bias, which the loop's recomputed block output already includes.
+/// </summary>
+internal sealed class D2QuantObserver(D2QuantOptions options, GptqObserver gptq) : ICalibrationObserver
+{
+    private readonly AwqQuantizer _proxy = new(options.Bits, options.GroupSize);
+
+    /// <summary>The <c>down_proj</c> biases written by the correction, by module prefix (<c>model.layers.i.mlp.down_proj</c>).</summary>
+    public Dictionary<string, float[]> Biases { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Mean over blocks of the L2 norm of the corrected mean shift (what DAC removed).</summary>
+    public List<double> Deviations { get; } = [];
+
+    public void Observe(CalibrationBlock block, BlockLinear linear, Tensor input, Tensor? fullPrecisionInput) =>
+        gptq.Observe(block, linear, input, fullPrecisionInput);
+
+    public void Update(CalibrationBlock block, IReadOnlyList<BlockLinear> stage)
+    {
+        using var scope = torch.NewDisposeScope();
+        var mlp = block.Layer.Mlp;
+        // The block is still unmodified here: its output on the full-precision stream is the DAC target.
+        var fullPrecisionMean = options.DeviationCorrection && block.FullPrecisionInputs is { } fp
+            ? DeviationCorrection.MeanOutput(block.Layer, fp, block.Cos, block.Sin)
+            : null;
+        var down = stage.FirstOrDefault(l => l.Module == mlp.DownProj);
+        if (options.DualScale && down is not null && stage.Any(l => l.Module == mlp.UpProj)
+            && gptq.HessianOf(down.WeightName(block.Index)) is { } hessian)
+        {
+            var scale = DualScale.Search(mlp.DownProj.weight!, hessian, _proxy.Quantize, options.Grid);
+            DualScale.Fold(mlp.UpProj, mlp.DownProj, scale);
+            // down_proj's input is now diag(c)·x, so its Hessian becomes diag(c)·H·diag(c).
+            using var noGrad = torch.no_grad();
+            var c = scale.to(hessian.dtype);
+            hessian.mul_(c.unsqueeze(0)).mul_(c.unsqueeze(1));
+        }
+        gptq.Update(block, stage);
+        if (fullPrecisionMean is not null && down is not null)
+        {
+            var deviation = DeviationCorrection.Apply(block.Layer, fullPrecisionMean, block.Inputs, block.Cos, block.Sin);
+            Deviations.Add(deviation.norm().item<double>());
+            Biases[$"model.layers.{block.Index}.mlp.down_proj"] = mlp.DownProj.bias!.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
+        }
+    }
+}
