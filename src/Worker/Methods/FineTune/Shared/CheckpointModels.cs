@@ -22,7 +22,7 @@ public interface ICheckpointModels
 public sealed class CheckpointModels(DbContextOptions<OptimizerDbContext> dbOptions, IArtifactStore store) : ICheckpointModels
 {
     /// <summary>The job event stage that records a checkpoint model (<c>data: {step, metrics, model_id}</c>).</summary>
-    public const string EventStage = "checkpoint_model";
+    public const string EventStage = Domain.Jobs.CheckpointEvents.Stage;
 
     /// <summary><c>mdl_{job suffix}_step{N}</c>: derived from the job id and step, so every attempt agrees on it.</summary>
     public static string ModelId(string jobId, int step) => $"{JobArtifacts.OutputModelId(jobId)}_step{step}";
