@@ -33,7 +33,7 @@ public static class JobEndpoints
     }
 
     [EndpointSummary("Create a job")]
-    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets, or a notify URL on a loopback, link-local or private address. "
+    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets, merges models whose tensors differ (naming the first), or a notify URL on a loopback, link-local or private address. "
         + "Nothing is queued unless it is valid. With notify URLs the response carries notify_secret (whsec_…), which signs their deliveries. "
         + "With an Idempotency-Key header, the same key and body within 24 hours answer 200 with the job the first request created (header Idempotent-Replayed: true); "
         + "the same key with a different body answers 409. Keys are per tenant. "
@@ -41,7 +41,7 @@ public static class JobEndpoints
         + "422 with type urn:optimizer:problem:job-too-large when the preflight estimate (POST /v1/jobs/estimate) exceeds a worker's memory.")]
     public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> Create(
         CreateJobRequest request, [FromHeader(Name = IdempotencyKeys.HeaderName)] string? idempotencyKey, ClaimsPrincipal user,
-        OptimizerDbContext db, JobSubmitter submitter, JobPreflight preflight, HttpResponse response,
+        OptimizerDbContext db, IArtifactStore store, JobSubmitter submitter, JobPreflight preflight, HttpResponse response,
         IOptions<WebhookOptions> webhookOptions, CancellationToken cancellationToken)
     {
         var tenantId = user.TenantId();
@@ -67,6 +67,11 @@ public static class JobEndpoints
         if (missing.Count > 0)
         {
             return Problems.Unprocessable(string.Join(" ", missing));
+        }
+        if (await MergeCompatibility.FindMismatchAsync(db, store, tenantId, request, valid, cancellationToken) is { } mismatch)
+        {
+            return TypedResults.Problem(detail: mismatch + " Nothing was queued.", statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "Models do not match");
         }
         if (await RefusedNotifyUrlAsync(request.Notify, webhookOptions.Value, cancellationToken) is { } refused)
         {

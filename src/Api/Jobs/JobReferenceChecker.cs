@@ -21,6 +21,10 @@ public static class JobReferenceChecker
         {
             Add(models, $"models[{i}].model_id", request.Models![i].ModelId);
         }
+        foreach (var (field, id) in (job.Options as Domain.Methods.Merge.IModelReferences)?.ReferencedModels() ?? [])
+        {
+            Add(models, field, id);
+        }
         Add(datasets, "calibration_dataset_id", request.CalibrationDatasetId);
         Add(datasets, "evaluation.dataset_id", job.Evaluation?.DatasetId);
         // Options records name their references by convention (*ModelId, *DatasetId), e.g. evaluate's baseline_model_id.

@@ -5,6 +5,7 @@ using Optimizer.Domain.Common;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods;
 using Optimizer.Domain.Methods.Evaluate.Standard;
+using Optimizer.Domain.Methods.Merge;
 
 namespace Optimizer.Api.Jobs;
 
@@ -30,7 +31,7 @@ public static class JobRequestValidator
             }
             options = bound.Options;
         }
-        CheckModels(request, method, errors);
+        CheckModels(request, method, options, errors);
         var evaluation = BindEvaluation(request.Evaluation, errors);
         if (request.Name is { Length: > Job.MaxNameLength })
         {
@@ -60,18 +61,11 @@ public static class JobRequestValidator
         return method;
     }
 
-    private static void CheckModels(CreateJobRequest request, MethodDescriptor? method, Dictionary<string, string[]> errors)
+    private static void CheckModels(CreateJobRequest request, MethodDescriptor? method, object? options, Dictionary<string, string[]> errors)
     {
         if (request.Type == "merge")
         {
-            if (request.Models is not { Count: >= 2 } || request.Models.Any(m => string.IsNullOrEmpty(m.ModelId)))
-            {
-                errors["models"] = ["merge needs 'models': at least two {model_id, weight} entries."];
-            }
-            if (request.ModelId is not null)
-            {
-                errors["model_id"] = ["merge takes 'models' and 'base_model_id', not 'model_id'."];
-            }
+            CheckMergeModels(request, method, options, errors);
             return;
         }
         if (string.IsNullOrEmpty(request.ModelId))
@@ -81,6 +75,37 @@ public static class JobRequestValidator
         if (request.Models is not null || request.BaseModelId is not null)
         {
             errors["models"] = ["'models' and 'base_model_id' are for merge jobs only."];
+        }
+    }
+
+    /// <summary>Each merge method states how many <c>models</c> it takes and whether it needs a base (<see cref="IMergeOptions"/>).</summary>
+    private static void CheckMergeModels(CreateJobRequest request, MethodDescriptor? method, object? options, Dictionary<string, string[]> errors)
+    {
+        if (request.ModelId is not null)
+        {
+            errors["model_id"] = ["merge takes 'models' and 'base_model_id', not 'model_id'."];
+        }
+        var rule = (options ?? (method is null ? null : Activator.CreateInstance(method.OptionsType))) is IMergeOptions merge
+            ? merge.Inputs
+            : new MergeInputRule(2, 64, MergeBase.Forbidden, "merge needs at least two 'models'");
+        var count = request.Models?.Count ?? 0;
+        if (count < rule.MinModels || count > rule.MaxModels || (request.Models?.Any(m => string.IsNullOrEmpty(m.ModelId)) ?? false))
+        {
+            errors["models"] = [rule.MaxModels == 0
+                ? $"{rule.Describe}."
+                : $"{rule.Describe}: {rule.MinModels}-{rule.MaxModels} {{model_id, weight}} entries, each with a model_id."];
+        }
+        else if (request.Models?.Any(m => !double.IsFinite(m.Weight)) ?? false)
+        {
+            errors["models"] = ["Every weight must be a finite number."];
+        }
+        if (rule.Base == MergeBase.Required && string.IsNullOrEmpty(request.BaseModelId))
+        {
+            errors["base_model_id"] = [$"{rule.Describe}; base_model_id is required."];
+        }
+        else if (rule.Base == MergeBase.Forbidden && request.BaseModelId is not null)
+        {
+            errors["base_model_id"] = [$"{rule.Describe}; remove base_model_id."];
         }
     }
 

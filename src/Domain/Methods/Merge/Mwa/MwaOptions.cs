@@ -1,0 +1,70 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
+namespace Optimizer.Domain.Methods.Merge.Mwa;
+
+/// <summary>One checkpoint of a training run with the metric it was saved with.</summary>
+/// <param name="ModelId">The checkpoint, a usable model.</param>
+/// <param name="Step">Training step it was saved at (&gt; 0 for step weighting).</param>
+/// <param name="Loss">Its loss (&gt; 0 for loss weighting).</param>
+public sealed record MwaCheckpoint(string ModelId, long Step, double? Loss = null);
+
+/// <summary>
+/// Metrics-weighted averaging of checkpoints of one run (ALGORITHMS.md 3.6): <c>w_i ∝ L_i^(−p)</c> (loss) or
+/// <c>t_i^p</c> (step), normalised to sum to 1, then <c>θ = Σ w_i θ_i</c>.
+/// </summary>
+/// <remarks>
+/// The checkpoints are listed explicitly (<see cref="Checkpoints"/>). A fine-tune job's checkpoints
+/// (<c>GET /v1/jobs/{id}/checkpoints</c> = <c>{step, metrics, model_id}</c>) map one-to-one onto
+/// <see cref="MwaCheckpoint"/>, which is how a <c>job_id</c> form can be added.
+/// </remarks>
+[Method("merge", "mwa",
+    Description = "Metrics-weighted averaging of a run's checkpoints: weights from loss (L^-p) or step (t^p), normalised to sum to 1.",
+    ReferenceUrl = "https://arxiv.org/abs/2504.18580")]
+public sealed record MwaOptions : IMergeOptions, IModelReferences, IValidatableObject
+{
+    public const string LossMetric = "loss";
+    public const string StepMetric = "step";
+
+    [Description("The checkpoints to average: [{model_id, step, loss}] (at least two; loss is needed for metric \"loss\").")]
+    public IReadOnlyList<MwaCheckpoint> Checkpoints { get; init; } = [];
+
+    [Description("\"loss\" (lower loss weighs more: w ∝ L^-p) or \"step\" (later checkpoints weigh more: w ∝ t^p).")]
+    [AllowedValues(LossMetric, StepMetric)]
+    public string Metric { get; init; } = LossMetric;
+
+    [Description("Penalty factor p: 0 is a uniform average; larger values concentrate the weight on the best (or latest) checkpoint.")]
+    [Range(0.0, 100.0)]
+    public double Penalty { get; init; } = 1.0;
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public MergeInputRule Inputs => new(0, 0, MergeBase.Forbidden, "mwa takes its models from params.checkpoints, not 'models' or base_model_id");
+
+    public IEnumerable<(string Field, string ModelId)> ReferencedModels() =>
+        Checkpoints.Select((c, i) => ($"params.checkpoints[{i}].model_id", c.ModelId));
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Checkpoints.Count < 2 || Checkpoints.Count > 256)
+        {
+            yield return new ValidationResult("checkpoints needs between 2 and 256 entries.", [nameof(Checkpoints)]);
+            yield break;
+        }
+        for (var i = 0; i < Checkpoints.Count; i++)
+        {
+            var point = Checkpoints[i];
+            if (string.IsNullOrEmpty(point.ModelId))
+            {
+                yield return new ValidationResult($"checkpoints[{i}].model_id is required.", [nameof(Checkpoints)]);
+            }
+            if (Metric == LossMetric && !(point.Loss is { } loss && loss > 0 && double.IsFinite(loss)))
+            {
+                yield return new ValidationResult($"checkpoints[{i}].loss must be a positive number for metric \"loss\".", [nameof(Checkpoints)]);
+            }
+            if (Metric == StepMetric && point.Step <= 0)
+            {
+                yield return new ValidationResult($"checkpoints[{i}].step must be positive for metric \"step\".", [nameof(Checkpoints)]);
+            }
+        }
+    }
+}
