@@ -20,6 +20,8 @@ namespace Optimizer.Worker.Methods.FineTune.Shared;
 public sealed class TrainingExamples
 {
     public const long IgnoreIndex = -100;
+    /// <summary>The shuffled order of the current epoch (one kept: steps only move forward).</summary>
+    private readonly Dictionary<int, int[]> _orders = [];
 
     private TrainingExamples(List<long[]> inputs, List<long[]> targets, int seqLen)
     {
@@ -114,8 +116,6 @@ public sealed class TrainingExamples
         }
         return (torch.tensor(input, [indices.Length, SeqLen]), torch.tensor(target, [indices.Length, SeqLen]));
     }
-
-    private readonly Dictionary<int, int[]> _orders = [];
 
     private int[] Order(int epoch, int seed)
     {
