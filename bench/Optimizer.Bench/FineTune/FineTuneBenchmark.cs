@@ -25,7 +25,7 @@ namespace Optimizer.Bench.FineTune;
 /// </summary>
 internal static class FineTuneBenchmark
 {
-    public const int Steps = 120;
+    public const int Steps = 40;
     public const int BatchSize = 8;
     public const int SeqLen = 128;
     public const double LearningRate = 2e-3;
@@ -42,7 +42,7 @@ internal static class FineTuneBenchmark
         var clock = Stopwatch.StartNew();
         Console.WriteLine($"# Fine-tuning benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, fixture {Path.GetFileName(settings.FixtureDir)}");
         Console.WriteLine($"SOTU {SotuCorpus.FirstYear}+: {sotu.TrainAddresses} training addresses, {sotu.HeldOutAddresses} held out (every {SotuCorpus.HeldOutEvery}th). " +
-            $"{Steps} steps × {BatchSize} × {SeqLen} tokens, lr {LearningRate} (10 warm-up, cosine to 10 %), AdamW, all seven projections. " +
+            $"{Steps} steps × {BatchSize} × {SeqLen} tokens, lr {LearningRate} (4 warm-up, cosine to 10 %), AdamW, all seven projections. " +
             $"Perplexity: {EvalSeqLen}-token windows, first {EvalTokens} held-out tokens of each corpus.");
         Console.WriteLine();
         Console.WriteLine("| method | trainable params | SOTU held-out ppl | Moby-Dick held-out ppl | tokens/s | train time | peak memory |");
@@ -106,7 +106,7 @@ internal static class FineTuneBenchmark
         BatchSize = BatchSize,
         SeqLen = SeqLen,
         LearningRate = LearningRate,
-        WarmupSteps = 10,
+        WarmupSteps = 4,
         CheckpointEvery = 0,
         Output = FineTuneOptions.MergedOutput,
     };
@@ -116,16 +116,17 @@ internal static class FineTuneBenchmark
         public Task<string> LoadAsync(string tenantId, string datasetId, CancellationToken cancellationToken) => Task.FromResult(text);
     }
 
-    private sealed class SilentProgress : IProgressReporter
+    internal sealed class SilentProgress : IProgressReporter
     {
         public Task ReportAsync(string stage, double fraction, string? message, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task EventAsync(string level, string stage, string message, object? data, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private sealed class NoModels : IModelFetcher
+    /// <summary>The benchmarks pass every model they use as a source; nothing is fetched.</summary>
+    internal sealed class NoModels : IModelFetcher
     {
         public Task<SourceModel> FetchAsync(string modelId, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("the fine-tuning benchmark has one source model");
+            throw new InvalidOperationException($"the benchmark passes every model as a source; {modelId} was not");
     }
 }

@@ -61,24 +61,11 @@ internal static class MergeBenchmark
                 BaseModelId = usesBase ? fixture.Model.Id : null,
             };
             var context = new PipelineContext(job, usesBase ? [sotu, moby, fixture] : [sotu, moby], work.NewFolder(), outputDir,
-                new NullProgress(), new NoModels(), NullLogger.Instance);
+                new FineTuneBenchmark.SilentProgress(), new FineTuneBenchmark.NoModels(), NullLogger.Instance);
             await run(context);
             Console.WriteLine($"| merge: {label} | {await FineTuneBenchmark.PerplexityAsync(outputDir, sotuHeldOut, cancellationToken):0.00} | " +
                 $"{await FineTuneBenchmark.PerplexityAsync(outputDir, mobyHeldOut, cancellationToken):0.00} |");
         }
         Console.WriteLine();
-    }
-
-    private sealed class NullProgress : IProgressReporter
-    {
-        public Task ReportAsync(string stage, double fraction, string? message, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task EventAsync(string level, string stage, string message, object? data, CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
-    private sealed class NoModels : IModelFetcher
-    {
-        public Task<SourceModel> FetchAsync(string modelId, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("the merge benchmark passes every model as a source");
     }
 }

