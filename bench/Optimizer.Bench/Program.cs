@@ -1,4 +1,5 @@
 using Optimizer.Bench;
+using Optimizer.Bench.FineTune;
 using Optimizer.Bench.Prune;
 using Optimizer.Bench.Quantize;
 
@@ -13,6 +14,17 @@ if (args.Length > 0 && args[0] == "quantize")
 if (args.Length > 0 && args[0] == "prune")
 {
     await PruneBenchmark.RunAsync(PruneBenchSettings.Load(BenchSettings.FindRoot(), args), CancellationToken.None);
+    return 0;
+}
+
+// `finetune`: LoRA / PiSSA / Bone on SOTU at equal budgets, then the merge table, in process (no service needed).
+if (args.Length > 0 && args[0] == "finetune")
+{
+    var root = BenchSettings.FindRoot();
+    var corpus = Environment.GetEnvironmentVariable("OPTIMIZER_CORPUS_DIR") is { Length: > 0 } dir
+        ? dir
+        : Path.Combine(root, ".optimizer", "npm", "node_modules");
+    await FineTuneBenchmark.RunAsync(PruneBenchSettings.Load(root, ["finetune"]), corpus, CancellationToken.None);
     return 0;
 }
 

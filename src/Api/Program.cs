@@ -14,6 +14,7 @@ app.MapModelEndpoints();
 app.MapDatasetEndpoints();
 app.MapMethodEndpoints();
 app.MapJobEndpoints();
+app.MapJobCheckpointEndpoints();
 app.MapReportEndpoints();
 app.MapWebhookEndpoints();
 

@@ -118,6 +118,7 @@ public static class WorkerHostingExtensions
         services.AddScoped<JobRunner>();
         services.AddScoped<IModelEvaluator, Evaluator>();
         services.AddScoped<IDatasetText, DatasetText>();
+        services.AddScoped<Methods.FineTune.Shared.ICheckpointModels, Methods.FineTune.Shared.CheckpointModels>();
         services.AddSingleton<ILanguageModelComparer, LlamaLanguageModelComparer>();
         services.AddSingleton<Evaluation.Encoders.IEncoderComparer, Evaluation.Encoders.BertEncoderComparer>();
         return services;
