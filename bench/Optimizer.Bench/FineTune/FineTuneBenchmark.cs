@@ -25,12 +25,12 @@ namespace Optimizer.Bench.FineTune;
 /// </summary>
 internal static class FineTuneBenchmark
 {
-    public const int Steps = 40;
-    public const int BatchSize = 8;
-    public const int SeqLen = 128;
+    public const int Steps = 30;
+    public const int BatchSize = 4;
+    public const int SeqLen = 64;
     public const double LearningRate = 2e-3;
     private const int EvalSeqLen = 256;
-    private const int EvalTokens = 8192;
+    private const int EvalTokens = 4096;
     private static readonly string[] AllProjections = [.. FineTuneOptions.KnownTargetModules];
 
     public static async Task RunAsync(PruneBenchSettings settings, string corpusDir, CancellationToken cancellationToken)
