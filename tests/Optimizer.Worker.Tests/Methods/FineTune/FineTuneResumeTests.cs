@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods.FineTune.Lora;
 using Optimizer.Domain.Models;
+using Optimizer.Domain.Storage;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.FineTune.Lora;
 using Optimizer.Worker.Methods.FineTune.Shared;
@@ -23,14 +24,14 @@ public sealed class FineTuneResumeTests
     {
         using var temp = new TempDirectory();
         var job = new Job("t_test", "finetune", "lora", "{}");
-        var store = new InMemoryArtifactStore();
+        var store = TestEnvironment.NewBlobStore();
 
         var crashing = new CrashingProgress("step 5/6");
         await Assert.ThrowsAsync<IOException>(() => RunAsync(temp, "first", job, store, crashing));
         var resumed = new RecordingProgress();
         await RunAsync(temp, "second", job, store, resumed);
         var reference = new RecordingProgress();
-        await RunAsync(temp, "reference", new Job("t_test", "finetune", "lora", "{}"), new InMemoryArtifactStore(), reference);
+        await RunAsync(temp, "reference", new Job("t_test", "finetune", "lora", "{}"), TestEnvironment.NewBlobStore(), reference);
 
         Assert.Contains(resumed.Events, e => e.Message.Contains("resuming after step 3", StringComparison.Ordinal));
         Assert.Equal(3, resumed.Events.Count(e => e.Stage == "train" && e.Message.StartsWith("step", StringComparison.Ordinal)));
@@ -43,7 +44,7 @@ public sealed class FineTuneResumeTests
         }
     }
 
-    private static async Task RunAsync(TempDirectory temp, string name, Job job, InMemoryArtifactStore store, IProgressReporter progress)
+    private static async Task RunAsync(TempDirectory temp, string name, Job job, IArtifactStore store, IProgressReporter progress)
     {
         var work = temp.File(name);
         Directory.CreateDirectory(Path.Combine(work, "out"));
