@@ -28,10 +28,7 @@ internal readonly struct Int8DotScalar : IRowDot
     public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {
-        for (var r = 0; r < 4; r++)
-        {
-            results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
-        }
+        RowDotFallback.FourByOne<Int8DotScalar>(weights, x, blockScales, groupScales, layout, results);
     }
 }
 
@@ -132,9 +129,6 @@ internal readonly struct Int8Dot128 : IRowDot
     public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {
-        for (var r = 0; r < 4; r++)
-        {
-            results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
-        }
+        RowDotFallback.FourByOne<Int8Dot128>(weights, x, blockScales, groupScales, layout, results);
     }
 }

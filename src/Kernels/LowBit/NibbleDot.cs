@@ -31,10 +31,7 @@ internal readonly struct NibbleDotScalar<TCode> : IRowDot
     public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {
-        for (var r = 0; r < 4; r++)
-        {
-            results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
-        }
+        RowDotFallback.FourByOne<NibbleDotScalar<TCode>>(weights, x, blockScales, groupScales, layout, results);
     }
 }
 
@@ -109,10 +106,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
     {
         if (layout.BlockSize < NibblePacking.ChunkInputs)
         {
-            for (var r = 0; r < 4; r++)
-            {
-                results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
-            }
+            RowDotFallback.FourByOne<NibbleDot256<TCode>>(weights, x, blockScales, groupScales, layout, results);
             return;
         }
         ref var codes = ref MemoryMarshal.GetReference(weights);
@@ -215,9 +209,6 @@ internal readonly struct NibbleDot128<TCode> : IRowDot
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {
         // SSSE3 has too few registers to share the decode across four rows; the 128-bit path is the fallback, not the fast one.
-        for (var r = 0; r < 4; r++)
-        {
-            results[r] = Dot1(weights, x.Slice(r * layout.PaddedIn), blockScales.Slice(r * layout.Blocks), groupScales, layout);
-        }
+        RowDotFallback.FourByOne<NibbleDot128<TCode>>(weights, x, blockScales, groupScales, layout, results);
     }
 }

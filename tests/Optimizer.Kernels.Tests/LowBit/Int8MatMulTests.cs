@@ -21,11 +21,7 @@ public class Int8MatMulTests
         var actual = LowBitCases.Run(matrix, x, batch, width);
 
         var (_, magnitude) = LowBitCases.Reference(matrix.Dequantize(), x, batch, outFeatures, inFeatures);
-        for (var k = 0; k < expected.Length; k++)
-        {
-            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-5 * magnitude[k] + 1e-7,
-                $"y[{k}]: scalar {expected[k]}, {width} {actual[k]}");
-        }
+        LowBitCases.AssertSameAsScalar(expected, actual, magnitude, width);
     }
 
     [Theory]
@@ -44,11 +40,7 @@ public class Int8MatMulTests
         foreach (var width in KernelWidths.Supported)
         {
             var y = LowBitCases.Run(matrix, x, batch, width);
-            for (var k = 0; k < y.Length; k++)
-            {
-                Assert.True(Math.Abs(y[k] - reference[k]) <= bound[k] + 1e-5 * magnitude[k],
-                    $"{width} y[{k}] = {y[k]}, reference {reference[k]}, bound {bound[k]}");
-            }
+            LowBitCases.AssertWithinBound(y, reference, bound, magnitude, width.ToString());
         }
     }
 

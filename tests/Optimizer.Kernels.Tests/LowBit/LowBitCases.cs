@@ -109,6 +109,24 @@ internal static class LowBitCases
         return x;
     }
 
+    /// <summary>Asserts a SIMD width's product equals the scalar reference's to float summation order.</summary>
+    public static void AssertSameAsScalar(float[] expected, float[] actual, double[] magnitude, KernelWidth width)
+    {
+        for (var k = 0; k < expected.Length; k++)
+        {
+            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-5 * magnitude[k] + 1e-7, $"y[{k}]: scalar {expected[k]}, {width} {actual[k]}");
+        }
+    }
+
+    /// <summary>Asserts a product lies within the activation-quantization bound of the fp64 reference.</summary>
+    public static void AssertWithinBound(float[] y, double[] reference, double[] bound, double[] magnitude, string label)
+    {
+        for (var k = 0; k < y.Length; k++)
+        {
+            Assert.True(Math.Abs(y[k] - reference[k]) <= bound[k] + 1e-5 * magnitude[k], $"{label} y[{k}] = {y[k]}, reference {reference[k]}, bound {bound[k]}");
+        }
+    }
+
     /// <summary>Asserts <paramref name="y"/> equals the fp64 reference to float rounding.</summary>
     public static void AssertExact(float[] weight, float[] x, int batch, int outFeatures, int inFeatures, float[] y, string label)
     {

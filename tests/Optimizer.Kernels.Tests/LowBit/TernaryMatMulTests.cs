@@ -22,10 +22,7 @@ public class TernaryMatMulTests
         var actual = Run(matrix, x, batch, width);
 
         var (_, magnitude) = LowBitCases.Reference(matrix.Dequantize(), x, batch, outFeatures, inFeatures);
-        for (var k = 0; k < expected.Length; k++)
-        {
-            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-5 * magnitude[k] + 1e-7, $"y[{k}]: scalar {expected[k]}, {width} {actual[k]}");
-        }
+        LowBitCases.AssertSameAsScalar(expected, actual, magnitude, width);
     }
 
     [Theory]
@@ -60,10 +57,7 @@ public class TernaryMatMulTests
 
         var y = Run(matrix, x, batch, KernelWidths.Best);
 
-        for (var k = 0; k < y.Length; k++)
-        {
-            Assert.True(Math.Abs(y[k] - reference[k]) <= bound[k] + 1e-5 * magnitude[k], $"y[{k}] = {y[k]}, reference {reference[k]}");
-        }
+        LowBitCases.AssertWithinBound(y, reference, bound, magnitude, "best");
     }
 
     [Fact]
