@@ -4,20 +4,25 @@ namespace Optimizer.Kernels.Bench.Ggml;
 
 /// <summary>
 /// <c>y = x · Wᵀ</c> through llama.cpp's own CPU path: W quantized by <c>ggml_quantize_chunk</c> to one ggml type, x fp32
-/// <c>[batch, in]</c>, one <c>ggml_mul_mat</c> node computed by <c>ggml_graph_compute_with_ctx</c> (which converts x to the
-/// weight type's dot type, e.g. Q8_0/Q8_K, inside the timed call — as our kernels quantize activations inside theirs).
+/// <c>[batch, in]</c>, one <c>ggml_mul_mat</c> node planned once (<c>ggml_graph_plan</c>, work buffer allocated once) and
+/// computed by <c>ggml_graph_compute</c> on every core (the build's OpenMP threads), which converts x to the weight type's
+/// dot type (e.g. Q8_0/Q8_K) inside the timed call — as our kernels quantize activations inside theirs.
 /// </summary>
+/// <remarks>
+/// Not <c>ggml_graph_compute_with_ctx</c>: it allocates a fresh work buffer in the context on every call, which
+/// exhausts the context's pool after a few thousand benchmark invocations.
+/// </remarks>
 internal sealed unsafe class GgmlMatMul : IDisposable
 {
     private readonly nint _context;
     private readonly nint _graph;
     private readonly nint _output;
-    private readonly int _threads;
+    private readonly nint _work;
+    private ComputePlan _plan;
 
     public GgmlMatMul(int type, float[] weight, int outFeatures, int inFeatures, float[] x, int batch, int threads)
     {
         Load();
-        _threads = threads;
         var weightBytes = (long)(ulong)ggml_row_size(type, inFeatures) * outFeatures;
         // Weights, activations, output, the graph, and the work buffer compute_with_ctx allocates in the context.
         var size = weightBytes + 8L * inFeatures * batch + 4L * outFeatures * batch + (64L << 20);
@@ -45,6 +50,9 @@ internal sealed unsafe class GgmlMatMul : IDisposable
         _output = ggml_mul_mat(_context, a, b);
         _graph = ggml_new_graph(_context);
         ggml_build_forward_expand(_graph, _output);
+        _plan = ggml_graph_plan(_graph, threads, 0);
+        _work = System.Runtime.InteropServices.Marshal.AllocHGlobal((nint)Math.Max(1UL, (ulong)_plan.WorkSize));
+        _plan.WorkData = _work;
         Output = new float[outFeatures * batch];
     }
 
@@ -56,10 +64,13 @@ internal sealed unsafe class GgmlMatMul : IDisposable
 
     public void Run()
     {
-        var status = ggml_graph_compute_with_ctx(_context, _graph, _threads);
-        if (status != 0)
+        fixed (ComputePlan* plan = &_plan)
         {
-            throw new InvalidOperationException($"ggml_graph_compute_with_ctx returned status {status}.");
+            var status = ggml_graph_compute(_graph, plan);
+            if (status != 0)
+            {
+                throw new InvalidOperationException($"ggml_graph_compute returned status {status}.");
+            }
         }
     }
 
@@ -70,5 +81,9 @@ internal sealed unsafe class GgmlMatMul : IDisposable
         return Output;
     }
 
-    public void Dispose() => ggml_free(_context);
+    public void Dispose()
+    {
+        ggml_free(_context);
+        System.Runtime.InteropServices.Marshal.FreeHGlobal(_work);
+    }
 }

@@ -87,6 +87,25 @@ internal static partial class GgmlNative
     [LibraryImport(Cpu)]
     public static partial void ggml_cpu_init();
 
+    /// <summary>
+    /// ggml-cpu.h <c>struct ggml_cplan</c>. Trailing spare bytes: newer builds append fields (e.g. <c>use_ref</c>), which
+    /// then read as zero (false) here.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct ComputePlan
+    {
+        public nuint WorkSize;
+        public nint WorkData;
+        public int Threads;
+        public nint Threadpool;
+        public nint AbortCallback;
+        public nint AbortCallbackData;
+        public fixed byte Spare[64];
+    }
+
     [LibraryImport(Cpu)]
-    public static partial int ggml_graph_compute_with_ctx(nint context, nint graph, int threads);
+    public static partial ComputePlan ggml_graph_plan(nint graph, int threads, nint threadpool);
+
+    [LibraryImport(Cpu)]
+    public static unsafe partial int ggml_graph_compute(nint graph, ComputePlan* plan);
 }
