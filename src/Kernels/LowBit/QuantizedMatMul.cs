@@ -21,13 +21,8 @@ public static partial class QuantizedMatMul
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
-        switch (Resolve(width))
-        {
-            case KernelWidth.Vector256: Run<NibbleDot256<UnsignedNibble>>(rows, x, y, cancellationToken); break;
-            case KernelWidth.Vector128: Run<NibbleDot128<UnsignedNibble>>(rows, x, y, cancellationToken); break;
-            default: Run<NibbleDotScalar<UnsignedNibble>>(rows, x, y, cancellationToken); break;
-        }
+        Dispatch<NibbleDot256<UnsignedNibble>, NibbleDot128<UnsignedNibble>, NibbleDotScalar<UnsignedNibble>>(
+            new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout), x, y, width, cancellationToken);
     }
 
     /// <summary><c>y [batch, out] = x · Wᵀ</c> for an FP4 E2M1 matrix.</summary>
@@ -36,13 +31,8 @@ public static partial class QuantizedMatMul
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
-        switch (Resolve(width))
-        {
-            case KernelWidth.Vector256: Run<NibbleDot256<E2M1Nibble>>(rows, x, y, cancellationToken); break;
-            case KernelWidth.Vector128: Run<NibbleDot128<E2M1Nibble>>(rows, x, y, cancellationToken); break;
-            default: Run<NibbleDotScalar<E2M1Nibble>>(rows, x, y, cancellationToken); break;
-        }
+        Dispatch<NibbleDot256<E2M1Nibble>, NibbleDot128<E2M1Nibble>, NibbleDotScalar<E2M1Nibble>>(
+            new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout), x, y, width, cancellationToken);
     }
 
     /// <summary><c>y [batch, out] = x · Wᵀ</c> for an 8-bit matrix.</summary>
@@ -51,12 +41,22 @@ public static partial class QuantizedMatMul
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        var rows = new RowSet(weight.Codes, weight.Layout.PaddedIn, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout);
+        Dispatch<Int8Dot256, Int8Dot128, Int8DotScalar>(
+            new RowSet(weight.Codes, weight.Layout.PaddedIn, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout), x, y, width, cancellationToken);
+    }
+
+    /// <summary>Runs the row dot of the resolved width: one switch for every integer-dot format.</summary>
+    private static void Dispatch<TWide, TNarrow, TScalar>(RowSet rows, QuantizedActivations x, Span<float> y, KernelWidth width,
+        CancellationToken cancellationToken)
+        where TWide : IRowDot
+        where TNarrow : IRowDot
+        where TScalar : IRowDot
+    {
         switch (Resolve(width))
         {
-            case KernelWidth.Vector256: Run<Int8Dot256>(rows, x, y, cancellationToken); break;
-            case KernelWidth.Vector128: Run<Int8Dot128>(rows, x, y, cancellationToken); break;
-            default: Run<Int8DotScalar>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector256: Run<TWide>(rows, x, y, cancellationToken); break;
+            case KernelWidth.Vector128: Run<TNarrow>(rows, x, y, cancellationToken); break;
+            default: Run<TScalar>(rows, x, y, cancellationToken); break;
         }
     }
 
