@@ -1,3 +1,5 @@
+using Optimizer.Worker.Execution;
+
 namespace Optimizer.Worker.Calibration;
 
 /// <summary>What the next block sees after a block was modified (ALGORITHMS.md 0.2).</summary>
@@ -15,9 +17,14 @@ public enum Propagation
 /// <param name="Propagation">Which output feeds the next block.</param>
 /// <param name="CaptureInputs">Whether linears' inputs are computed and passed to <see cref="ICalibrationObserver.Observe"/>; methods that only need the block inputs (AWQ) turn it off.</param>
 /// <param name="BatchSize">Windows per forward pass.</param>
+/// <param name="Checkpoint">
+/// The job's checkpoint: each finished block is saved there and a later attempt resumes after the last one saved
+/// (<see cref="BlockCheckpoint"/>); null outside a job.
+/// </param>
 public sealed record CalibrationSettings(
     bool TrueSequential = false,
     bool TwoStreams = false,
     Propagation Propagation = Propagation.Modified,
     bool CaptureInputs = true,
-    int BatchSize = 8);
+    int BatchSize = 8,
+    JobCheckpoint? Checkpoint = null);

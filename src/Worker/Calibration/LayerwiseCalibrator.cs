@@ -9,7 +9,8 @@ namespace Optimizer.Worker.Calibration;
 /// The layer-by-layer calibration loop (ALGORITHMS.md 0.2) on a loaded Llama model: embed the calibration windows,
 /// then for each block feed the hidden states through it, hand each linear's inputs to an
 /// <see cref="ICalibrationObserver"/>, let it modify the block's weights (stage by stage with true-sequential), and
-/// recompute the block's output as the next block's input.
+/// recompute the block's output as the next block's input. With a checkpoint in the settings, each finished block is saved
+/// and a later attempt resumes after the last saved one (<see cref="BlockCheckpoint"/>).
 /// </summary>
 /// <remarks>
 /// Peak memory is the model plus the hidden states of the windows (<c>[samples, T, hidden]</c>, twice with two
@@ -22,7 +23,7 @@ public static class LayerwiseCalibrator
     /// <param name="settings">Stages, streams and propagation.</param>
     /// <param name="observer">The method.</param>
     /// <param name="onBlock">Called after each block with its index.</param>
-    /// <param name="cancellationToken">Checked between stages.</param>
+    /// <param name="cancellationToken">Checked between blocks and stages.</param>
     public static void Run(LlamaForCausalLM model, Tensor windows, CalibrationSettings settings, ICalibrationObserver observer,
         Action<int> onBlock, CancellationToken cancellationToken)
     {
@@ -40,9 +41,23 @@ public static class LayerwiseCalibrator
             hidden.Add(model.Model.EmbedTokens.forward(windows.narrow(0, start, Math.Min(settings.BatchSize, windows.shape[0] - start))));
         }
         var fullPrecision = settings.TwoStreams ? hidden.Select(h => h.clone()).ToList() : null;
+        var streams = new Streams(hidden, fullPrecision, cos, sin);
+        var resuming = settings.Checkpoint is not null;
         for (var index = 0; index < model.Model.Layers.Count; index++)
         {
             var layer = model.Model.Layers[index];
+            cancellationToken.ThrowIfCancellationRequested();
+            using (var saved = resuming ? BlockCheckpoint.TryOpen(settings.Checkpoint!, index, cancellationToken) : null)
+            {
+                if (saved is not null)
+                {
+                    Resume(saved, index, layer, streams, settings.Propagation, observer);
+                    onBlock(index);
+                    continue;
+                }
+            }
+            // Blocks are saved in order: after the first one missing, none further can be there.
+            resuming = false;
             using var original = settings.TwoStreams ? CopyOf(layer, model.Config) : null;
             var block = new CalibrationBlock(index, layer, hidden, fullPrecision, cos, sin);
             var unmodifiedOutputs = settings.Propagation == Propagation.FullPrecision ? Forward(layer, hidden, cos, sin) : null;
@@ -60,9 +75,34 @@ public static class LayerwiseCalibrator
             {
                 Replace(fullPrecision, Forward(original!, fullPrecision, cos, sin));
             }
+            if (settings.Checkpoint is { } checkpoint)
+            {
+                BlockCheckpoint.Save(checkpoint, index, layer, observer, cancellationToken);
+            }
             onBlock(index);
         }
     }
+
+    /// <summary>
+    /// A block an earlier attempt finished: its saved weights and results are restored, and the streams move past it with
+    /// the forward passes the uninterrupted run made — the unmodified block for the full-precision stream (and for the
+    /// calibrated one under <see cref="Propagation.FullPrecision"/>), computed before the saved weights go in.
+    /// </summary>
+    private static void Resume(SafetensorsFile saved, int index, LlamaDecoderLayer layer, Streams streams, Propagation propagation,
+        ICalibrationObserver observer)
+    {
+        var nextFullPrecision = streams.FullPrecision is null ? null : Forward(layer, streams.FullPrecision, streams.Cos, streams.Sin);
+        var unmodifiedOutputs = propagation == Propagation.FullPrecision ? Forward(layer, streams.Hidden, streams.Cos, streams.Sin) : null;
+        BlockCheckpoint.Restore(saved, index, layer, observer);
+        Replace(streams.Hidden, unmodifiedOutputs ?? Forward(layer, streams.Hidden, streams.Cos, streams.Sin));
+        if (nextFullPrecision is not null)
+        {
+            Replace(streams.FullPrecision!, nextFullPrecision);
+        }
+    }
+
+    /// <summary>The hidden states entering the current block (calibrated stream, full-precision stream) and the rotary tables.</summary>
+    private sealed record Streams(List<Tensor> Hidden, List<Tensor>? FullPrecision, Tensor Cos, Tensor Sin);
 
     /// <summary>One pass over the batches, computing only the inputs the stage reads.</summary>
     private static void Capture(CalibrationBlock block, LlamaDecoderLayer? original, IReadOnlyList<BlockLinear> stage, ICalibrationObserver observer)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Storage;
 
@@ -19,6 +20,7 @@ public sealed class JobCheckpoint
     private readonly string _localDir;
     private readonly TimeSpan _delayAfterSave;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConcurrentDictionary<string, bool> _savedHere = new(StringComparer.Ordinal);
     private HashSet<string>? _complete;
     private int _restored;
 
@@ -37,7 +39,7 @@ public sealed class JobCheckpoint
     /// <summary>Blob folder of this job's checkpoints.</summary>
     public string Prefix { get; }
 
-    /// <summary>How many keys this attempt restored from an earlier one.</summary>
+    /// <summary>How many keys this attempt restored from an earlier one (keys it saved itself and read back do not count).</summary>
     public int Restored => _restored;
 
     /// <summary>A fresh local folder to write a key's files into before <see cref="SaveAsync"/>.</summary>
@@ -67,7 +69,10 @@ public sealed class JobCheckpoint
                 await _store.DownloadToFileAsync(blob, Path.Combine(dir, name), cancellationToken);
             }
         }
-        Interlocked.Increment(ref _restored);
+        if (!_savedHere.ContainsKey(Sanitize(key)))
+        {
+            Interlocked.Increment(ref _restored);
+        }
         return dir;
     }
 
@@ -81,6 +86,7 @@ public sealed class JobCheckpoint
             await _store.UploadAsync(keyPrefix + Path.GetFileName(file), stream, cancellationToken);
         }
         await _store.UploadAsync(keyPrefix + Marker, new MemoryStream([]), cancellationToken);
+        await MarkSavedAsync(Sanitize(key), cancellationToken);
         foreach (var file in files)
         {
             File.Delete(file);
@@ -105,6 +111,21 @@ public sealed class JobCheckpoint
                     .Select(b => b[Prefix.Length..^(Marker.Length + 1)])];
             }
             return _complete;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A key saved by this attempt can be read back by it (BitStack's second pass), and is not counted as restored.</summary>
+    private async Task MarkSavedAsync(string key, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            _savedHere[key] = true;
+            _complete?.Add(key);
         }
         finally
         {

@@ -16,8 +16,12 @@ public static class TinyLlama
     public static readonly string[] LinearNames =
         ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
 
-    /// <summary>Writes config.json, model.safetensors and a tokenizer side file into <paramref name="dir"/>.</summary>
-    public static void Write(string dir, ScalarType dtype = ScalarType.Float16, int seed = 7, int vocab = Vocab, string? gpt2TokenizerDir = null)
+    /// <summary>
+    /// Writes config.json, model.safetensors and a tokenizer side file into <paramref name="dir"/>: <paramref name="layers"/>
+    /// decoder blocks (default <see cref="Layers"/>).
+    /// </summary>
+    public static void Write(string dir, ScalarType dtype = ScalarType.Float16, int seed = 7, int vocab = Vocab, string? gpt2TokenizerDir = null,
+        int layers = Layers)
     {
         Directory.CreateDirectory(dir);
         var generator = new torch.Generator((ulong)seed);
@@ -31,7 +35,7 @@ public static class TinyLlama
             writer.Add(name, tensor);
         }
         Add("model.embed_tokens.weight", [vocab, Hidden], 0.5);
-        for (var layer = 0; layer < Layers; layer++)
+        for (var layer = 0; layer < layers; layer++)
         {
             var prefix = $"model.layers.{layer}.";
             Add(prefix + "self_attn.q_proj.weight", [Hidden, Hidden], 0.1);
@@ -61,7 +65,7 @@ public static class TinyLlama
             ["model_type"] = "llama",
             ["hidden_size"] = Hidden,
             ["intermediate_size"] = Intermediate,
-            ["num_hidden_layers"] = Layers,
+            ["num_hidden_layers"] = layers,
             ["num_attention_heads"] = 4,
             ["num_key_value_heads"] = 4,
             ["vocab_size"] = vocab,

@@ -56,15 +56,6 @@ public sealed class FineTuneResumeTests
             .RunAsync(context, Options, CancellationToken.None);
     }
 
-    /// <summary>Dies (as a killed worker would, mid-run) when a progress message starts with the given text.</summary>
-    private sealed class CrashingProgress(string crashAt) : IProgressReporter
-    {
-        public Task ReportAsync(string stage, double fraction, string? message, CancellationToken cancellationToken) =>
-            message?.StartsWith(crashAt, StringComparison.Ordinal) == true ? throw new IOException("worker died") : Task.CompletedTask;
-
-        public Task EventAsync(string level, string stage, string message, object? data, CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
     private sealed class NoModels : IModelFetcher
     {
         public Task<SourceModel> FetchAsync(string modelId, CancellationToken cancellationToken) => throw new InvalidOperationException("not used");

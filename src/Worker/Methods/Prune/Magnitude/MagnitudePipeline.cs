@@ -29,21 +29,13 @@ public sealed class MagnitudePipeline : IJobPipeline<MagnitudeOptions>
     /// <summary>Each pruned linear is a checkpoint key: a retry after a crash restores it instead of pruning it again.</summary>
     private static Tensor PruneOrRestore(JobCheckpoint? checkpoint, string name, Tensor weight, PruneSpec spec, CancellationToken cancellationToken)
     {
-        if (checkpoint is null)
+        var pruned = checkpoint.ComputeOrRestore(name, () => Prune(weight, spec),
+            new CheckpointCodec<Tensor>((tensors, value) => tensors.Add(name, value), saved => saved.ReadTensor(name)), cancellationToken);
+        if (!ReferenceEquals(pruned, weight))
         {
-            return Prune(weight, spec);
+            // The writer handed over a fresh tensor read for this call; the restored one replaces it.
+            weight.Dispose();
         }
-        using (var saved = checkpoint.TryOpenTensors(name, cancellationToken))
-        {
-            if (saved is not null)
-            {
-                // The writer handed over a fresh tensor read for this call; the restored one replaces it.
-                weight.Dispose();
-                return saved.ReadTensor(name);
-            }
-        }
-        var pruned = Prune(weight, spec);
-        checkpoint.SaveTensors(name, new SafetensorsWriter().Add(name, pruned), cancellationToken);
         return pruned;
     }
 

@@ -27,7 +27,7 @@ public sealed class SparseGptPipeline(IDatasetText datasets) : IJobPipeline<Spar
         var layers = model.Model.Layers.Count;
         using var observer = new SparseGptObserver(name => plan.Targets.Contains(name) ? plan.SpecFor(name, spec) : null,
             options.BlockSize, options.Damp);
-        await Task.Run(() => LayerwiseCalibrator.Run(model, windows, new CalibrationSettings(), observer, index =>
+        await Task.Run(() => LayerwiseCalibrator.Run(model, windows, new CalibrationSettings(Checkpoint: context.Checkpoint), observer, index =>
             context.Progress.ReportAsync("prune", 0.05 + 0.8 * (index + 1) / layers, $"layer {index}", cancellationToken)
                 .GetAwaiter().GetResult(), cancellationToken), cancellationToken);
 

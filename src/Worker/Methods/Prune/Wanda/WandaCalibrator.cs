@@ -1,4 +1,5 @@
 using Optimizer.Worker.Calibration;
+using Optimizer.Worker.Execution;
 using Optimizer.Worker.Modeling.Architectures.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,9 +19,10 @@ public static class WandaCalibrator
     /// <param name="specFor">Pattern and sparsity of a weight (Hugging Face name); null when it is not pruned.</param>
     /// <param name="onLayer">Called after each block with its index.</param>
     /// <param name="cancellationToken">Checked between blocks.</param>
+    /// <param name="checkpoint">The job's checkpoint, to resume after the last pruned block (null outside a job).</param>
     public static void Prune(LlamaForCausalLM model, Tensor windows, Func<string, PruneSpec?> specFor,
-        Action<int> onLayer, CancellationToken cancellationToken) =>
-        LayerwiseCalibrator.Run(model, windows, new CalibrationSettings(), new Observer(specFor), onLayer, cancellationToken);
+        Action<int> onLayer, CancellationToken cancellationToken, JobCheckpoint? checkpoint = null) =>
+        LayerwiseCalibrator.Run(model, windows, new CalibrationSettings(Checkpoint: checkpoint), new Observer(specFor), onLayer, cancellationToken);
 
     /// <summary>Zeroes the lowest |W_ij|·‖X_j‖₂ of <paramref name="weight"/> in place: per output row, or N:M.</summary>
     /// <param name="weight">[out, in].</param>

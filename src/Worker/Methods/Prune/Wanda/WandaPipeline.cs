@@ -30,7 +30,7 @@ public sealed class WandaPipeline(IDatasetText datasets) : IJobPipeline<WandaOpt
         var layers = model.Model.Layers.Count;
         await Task.Run(() => WandaCalibrator.Prune(model, windows, name => plan.Targets.Contains(name) ? plan.SpecFor(name, spec) : null, index =>
             context.Progress.ReportAsync("prune", 0.05 + 0.8 * (index + 1) / layers, $"layer {index}", cancellationToken)
-                .GetAwaiter().GetResult(), cancellationToken), cancellationToken);
+                .GetAwaiter().GetResult(), cancellationToken, context.Checkpoint), cancellationToken);
 
         // The pruned float32 weights hold the mask; applying it to the stored tensor keeps the source dtype exactly.
         return await writer.WriteAsync(PrunedWeights.MaskFrom(model), 0.85, cancellationToken);

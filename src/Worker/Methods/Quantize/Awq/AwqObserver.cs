@@ -1,5 +1,8 @@
+using System.Globalization;
 using Optimizer.Kernels.Codecs;
 using Optimizer.Worker.Calibration;
+using Optimizer.Worker.Methods.Quantize.Shared;
+using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +13,8 @@ namespace Optimizer.Worker.Methods.Quantize.Awq;
 /// per block, search every group's scales on the unmodified block, fold them, search clipping ranges on the scaled
 /// weights and inputs, then round every target linear and keep its packed form.
 /// </summary>
-internal sealed class AwqObserver(AwqQuantizer quantizer, int grid, bool clip, IReadOnlySet<string> targets) : ICalibrationObserver
+internal sealed class AwqObserver(AwqQuantizer quantizer, int grid, bool clip, IReadOnlySet<string> targets)
+    : ICalibrationObserver, ICheckpointedObserver
 {
     private static readonly BlockInput[] Groups = [BlockInput.Attention, BlockInput.AttentionOutput, BlockInput.Mlp, BlockInput.MlpHidden];
 
@@ -72,6 +76,35 @@ internal sealed class AwqObserver(AwqQuantizer quantizer, int grid, bool clip, I
             }
         }
     }
+
+    public void SaveBlock(int index, SafetensorsWriter tensors)
+    {
+        PackedCheckpoint.AddBlock(tensors, Packed, index, (writer, prefix, linear) =>
+        {
+            if (linear is AwqLinear awq)
+            {
+                PackedCheckpoint.AddAwq(writer, prefix, awq);
+            }
+            else
+            {
+                PackedCheckpoint.AddGptq(writer, prefix, (GptqLinear)linear);
+            }
+        });
+        var block = $"model.layers.{index}.";
+        tensors.Metadata[ModifiedKey] = string.Join(',', Modified.Where(n => n.StartsWith(block, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        tensors.Metadata[CountsKey] = $"{Folded},{NotFoldable}";
+    }
+
+    public void RestoreBlock(int index, SafetensorsFile saved)
+    {
+        PackedCheckpoint.ReadBlock(saved, Packed, PackedCheckpoint.ReadPacked);
+        Modified.UnionWith(saved.Metadata[ModifiedKey].Split(',', StringSplitOptions.RemoveEmptyEntries));
+        var counts = saved.Metadata[CountsKey].Split(',');
+        (Folded, NotFoldable) = (int.Parse(counts[0], CultureInfo.InvariantCulture), int.Parse(counts[1], CultureInfo.InvariantCulture));
+    }
+
+    private const string ModifiedKey = "awq_modified";
+    private const string CountsKey = "awq_folded_not_foldable";
 
     private object Pack(Tensor weight)
     {

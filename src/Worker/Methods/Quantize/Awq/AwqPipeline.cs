@@ -35,7 +35,7 @@ public sealed class AwqPipeline(IDatasetText datasets) : IJobPipeline<AwqOptions
 
         var observer = new AwqObserver(new AwqQuantizer(options.Bits, options.GroupSize), options.Grid, options.ClipSearch,
             plan.Targets.Select(t => t.WeightName).ToHashSet(StringComparer.Ordinal));
-        var settings = new CalibrationSettings(Propagation: Propagation.FullPrecision, CaptureInputs: false);
+        var settings = new CalibrationSettings(Propagation: Propagation.FullPrecision, CaptureInputs: false, Checkpoint: context.Checkpoint);
         var layers = model.Model.Layers.Count;
         await Task.Run(() => LayerwiseCalibrator.Run(model, windows, settings, observer, index =>
             context.Progress.ReportAsync("quantize", 0.05 + 0.8 * (index + 1) / layers, $"layer {index}", cancellationToken)

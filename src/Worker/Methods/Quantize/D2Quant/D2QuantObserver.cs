@@ -1,5 +1,7 @@
 using Optimizer.Domain.Methods.Quantize.D2Quant;
 using Optimizer.Worker.Calibration;
+using Optimizer.Worker.Execution;
+using Optimizer.Worker.Modeling;
 using Optimizer.Worker.Methods.Quantize.Awq;
 using Optimizer.Worker.Methods.Quantize.Gptq;
 using TorchSharp;
@@ -13,7 +15,7 @@ namespace Optimizer.Worker.Methods.Quantize.D2Quant;
 /// accumulated Hessian to match); GPTQ then quantizes every linear; finally the deviation correction sets the
 /// <c>down_proj</c> bias, which the loop's recomputed block output already includes.
 /// </summary>
-internal sealed class D2QuantObserver(D2QuantOptions options, GptqObserver gptq) : ICalibrationObserver
+internal sealed class D2QuantObserver(D2QuantOptions options, GptqObserver gptq) : ICalibrationObserver, ICheckpointedObserver
 {
     private readonly AwqQuantizer _proxy = new(options.Bits, options.GroupSize);
 
@@ -50,7 +52,32 @@ internal sealed class D2QuantObserver(D2QuantOptions options, GptqObserver gptq)
         {
             var deviation = DeviationCorrection.Apply(block.Layer, fullPrecisionMean, block.Inputs, block.Cos, block.Sin);
             Deviations.Add(deviation.norm().item<double>());
-            Biases[$"model.layers.{block.Index}.mlp.down_proj"] = mlp.DownProj.bias!.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
+            Biases[BiasPrefix(block.Index)] = mlp.DownProj.bias!.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
         }
     }
+
+    /// <summary>GPTQ's results, and the block's corrected bias and deviation when the correction ran on it.</summary>
+    public void SaveBlock(int index, SafetensorsWriter tensors)
+    {
+        gptq.SaveBlock(index, tensors);
+        if (Biases.TryGetValue(BiasPrefix(index), out var bias))
+        {
+            tensors.AddArray(BiasKey, bias).AddArray(DeviationKey, new[] { Deviations[^1] });
+        }
+    }
+
+    public void RestoreBlock(int index, SafetensorsFile saved)
+    {
+        gptq.RestoreBlock(index, saved);
+        if (saved.Contains(BiasKey))
+        {
+            Biases[BiasPrefix(index)] = saved.ReadArray<float>(BiasKey);
+            Deviations.Add(saved.ReadArray<double>(DeviationKey)[0]);
+        }
+    }
+
+    private const string BiasKey = "d2quant.down_proj_bias";
+    private const string DeviationKey = "d2quant.deviation";
+
+    private static string BiasPrefix(int index) => $"model.layers.{index}.mlp.down_proj";
 }

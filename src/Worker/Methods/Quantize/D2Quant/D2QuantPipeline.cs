@@ -44,7 +44,7 @@ public sealed class D2QuantPipeline(IDatasetText datasets) : IJobPipeline<D2Quan
         };
         using var gptq = new GptqObserver(gptqOptions, spec, plan.Targets.Select(t => t.WeightName).ToHashSet(StringComparer.Ordinal));
         var observer = new D2QuantObserver(options, gptq);
-        var settings = new CalibrationSettings(TrueSequential: false, TwoStreams: options.DeviationCorrection);
+        var settings = new CalibrationSettings(TrueSequential: false, TwoStreams: options.DeviationCorrection, Checkpoint: context.Checkpoint);
         var layers = model.Model.Layers.Count;
         await Task.Run(() => LayerwiseCalibrator.Run(model, windows, settings, observer, index =>
             context.Progress.ReportAsync("quantize", 0.05 + 0.8 * (index + 1) / layers, $"layer {index}", cancellationToken)

@@ -1,6 +1,9 @@
+using System.Globalization;
 using Optimizer.Domain.Methods.Quantize.Gptq;
 using Optimizer.Kernels.Codecs;
 using Optimizer.Worker.Calibration;
+using Optimizer.Worker.Methods.Quantize.Shared;
+using Optimizer.Worker.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,7 +14,8 @@ namespace Optimizer.Worker.Methods.Quantize.Gptq;
 /// the full-precision and quantized streams), solves it when its stage ends, writes the dequantized weight back into the
 /// model so later stages and blocks see the quantized model, and keeps the packed result.
 /// </summary>
-internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlySet<string> targets) : ICalibrationObserver, IDisposable
+internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlySet<string> targets)
+    : ICalibrationObserver, ICheckpointedObserver, IDisposable
 {
     private readonly Dictionary<string, HessianAccumulator> _hessians = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HessianAccumulator> _crossTerms = new(StringComparer.Ordinal);
@@ -73,6 +77,20 @@ internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlyS
             }
         }
     }
+
+    public void SaveBlock(int index, SafetensorsWriter tensors)
+    {
+        PackedCheckpoint.AddBlock(tensors, Packed, index, PackedCheckpoint.AddGptq);
+        tensors.Metadata[LossKey] = Loss.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    public void RestoreBlock(int index, SafetensorsFile saved)
+    {
+        PackedCheckpoint.ReadBlock(saved, Packed, PackedCheckpoint.ReadGptq);
+        Loss = double.Parse(saved.Metadata[LossKey], CultureInfo.InvariantCulture);
+    }
+
+    private const string LossKey = "gptq_loss";
 
     private static HessianAccumulator Accumulator(Dictionary<string, HessianAccumulator> accumulators, string name, long features)
     {

@@ -31,7 +31,8 @@ public sealed class GptqPipeline(IDatasetText datasets) : IJobPipeline<GptqOptio
         var (model, windows) = (inputs.Model, inputs.Windows);
 
         using var observer = new GptqObserver(options, spec, plan.Targets.Select(t => t.WeightName).ToHashSet(StringComparer.Ordinal));
-        var settings = new CalibrationSettings(TrueSequential: options.TrueSequential, TwoStreams: observer.Corrects);
+        var settings = new CalibrationSettings(TrueSequential: options.TrueSequential, TwoStreams: observer.Corrects,
+            Checkpoint: context.Checkpoint);
         var layers = model.Model.Layers.Count;
         await Task.Run(() => LayerwiseCalibrator.Run(model, windows, settings, observer, index =>
             context.Progress.ReportAsync("quantize", 0.05 + 0.8 * (index + 1) / layers, $"layer {index}", cancellationToken)

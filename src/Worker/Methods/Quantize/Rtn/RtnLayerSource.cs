@@ -15,7 +15,7 @@ namespace Optimizer.Worker.Methods.Quantize.Rtn;
 /// <remarks>
 /// The writer orders tensors by element size, so a layer's int32 tensors come together and its float16 scales
 /// much later: only the scales (1/64 of the fp16 weight at g = 128) wait in memory between the two.
-/// Each quantized linear is saved to the job's checkpoint, and restored from it on a retry (see <see cref="RtnCheckpoint"/>).
+/// Each quantized linear is saved to the job's checkpoint, and restored from it on a retry (<see cref="CheckpointTensors.ComputeOrRestore"/>).
 /// </remarks>
 internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<int, string> onQuantized, JobCheckpoint? checkpoint,
     CancellationToken cancellationToken)
@@ -42,9 +42,9 @@ internal sealed class RtnLayerSource(ModelFolder folder, RtnSpec spec, Action<in
     {
         if (!_cache.TryGetValue(target.Prefix, out var cached))
         {
-            cached = new Cached(RtnCheckpoint.QuantizeOrRestore(checkpoint, target, spec, () => GptqLinear.Quantize(
+            cached = new Cached(checkpoint.ComputeOrRestore(target.Prefix, () => GptqLinear.Quantize(
                 WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures, spec),
-                cancellationToken));
+                PackedCheckpoint.Gptq, cancellationToken));
             _cache[target.Prefix] = cached;
             _done++;
             onQuantized(_done, target.WeightName);
