@@ -21,8 +21,8 @@ public sealed class JobCheckpoint
     private readonly TimeSpan _delayAfterSave;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentDictionary<string, bool> _savedHere = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _restored = new(StringComparer.Ordinal);
     private HashSet<string>? _complete;
-    private int _restored;
 
     /// <param name="store">Blob storage.</param>
     /// <param name="job">The job the checkpoints belong to.</param>
@@ -39,8 +39,8 @@ public sealed class JobCheckpoint
     /// <summary>Blob folder of this job's checkpoints.</summary>
     public string Prefix { get; }
 
-    /// <summary>How many keys this attempt restored from an earlier one (keys it saved itself and read back do not count).</summary>
-    public int Restored => _restored;
+    /// <summary>How many keys this attempt restored from an earlier one (each once; keys it saved itself and read back do not count).</summary>
+    public int Restored => _restored.Count;
 
     /// <summary>A fresh local folder to write a key's files into before <see cref="SaveAsync"/>.</summary>
     public string ScratchFor(string key)
@@ -71,7 +71,7 @@ public sealed class JobCheckpoint
         }
         if (!_savedHere.ContainsKey(Sanitize(key)))
         {
-            Interlocked.Increment(ref _restored);
+            _restored[Sanitize(key)] = true;
         }
         return dir;
     }

@@ -2,11 +2,23 @@ using Optimizer.Worker.Execution;
 
 namespace Optimizer.Worker.Tests.Support;
 
-/// <summary>Dies (as a killed worker would, mid-run) when a progress message starts with the given text.</summary>
-public sealed class CrashingProgress(string crashAt) : IProgressReporter
+/// <summary>Dies (as a killed worker would, mid-run) on the first progress report that <c>dies</c> picks.</summary>
+public sealed class CrashingProgress(Func<string?, bool> dies) : IProgressReporter
 {
+    /// <summary>Dies when a progress message starts with <paramref name="messageStart"/>.</summary>
+    public CrashingProgress(string messageStart) : this(message => message?.StartsWith(messageStart, StringComparison.Ordinal) == true)
+    {
+    }
+
+    /// <summary>Dies on the <paramref name="count"/>-th progress report.</summary>
+    public static CrashingProgress OnReport(int count)
+    {
+        var seen = 0;
+        return new CrashingProgress(_ => Interlocked.Increment(ref seen) == count);
+    }
+
     public Task ReportAsync(string stage, double fraction, string? message, CancellationToken cancellationToken) =>
-        message?.StartsWith(crashAt, StringComparison.Ordinal) == true ? throw new IOException("worker died") : Task.CompletedTask;
+        dies(message) ? throw new IOException("worker died") : Task.CompletedTask;
 
     public Task EventAsync(string level, string stage, string message, object? data, CancellationToken cancellationToken) => Task.CompletedTask;
 }

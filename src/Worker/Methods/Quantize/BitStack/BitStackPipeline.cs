@@ -16,7 +16,8 @@ namespace Optimizer.Worker.Methods.Quantize.BitStack;
 /// <remarks>
 /// Two passes over the weights: the first decomposes each linear to learn its per-block errors (for the order), keeping
 /// only those; the second decomposes again while the writer streams (deterministic), so the blocks of the whole model
-/// are never in memory at once. Differences from the paper: no activation-aware column scaling (step 0, needs calibration)
+/// are never in memory at once. In a job, each decomposition is a checkpoint key: the second pass and a resumed attempt
+/// read it back instead of decomposing again. Differences from the paper: no activation-aware column scaling (step 0, needs calibration)
 /// and a reconstruction-gain proxy for the perplexity-based order (<see cref="BitStackOrdering"/>). The model record says
 /// 1 bit (each block's sign plane) and group size -1; the stored size is in <c>bits_per_weight</c>.
 /// </remarks>
@@ -30,15 +31,16 @@ public sealed class BitStackPipeline : IJobPipeline<BitStackOptions>
             plan => $"Decomposing {plan.Targets.Count} linear layers into {options.Blocks} sign + rank-{options.Rank} blocks.");
         var (folder, plan) = (opened.Folder, opened.Plan);
 
-        BitStackDecomposition Decompose(LinearTarget target) => BitStackDecomposition.Decompose(
+        // With a checkpoint, the first pass saves each decomposition and the second reads it back instead of decomposing again.
+        var decompose = PackedCheckpoint.PerLinear(context.Checkpoint, BitStackCheckpoint.Codec, target => BitStackDecomposition.Decompose(
             WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures,
-            options.Blocks, options.Rank, roundToHalf: true);
+            options.Blocks, options.Rank, roundToHalf: true), cancellationToken);
 
         var errors = new List<IReadOnlyList<double>>();
         foreach (var target in plan.Targets)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            errors.Add(await Task.Run(() => Decompose(target).SquaredErrors, cancellationToken));
+            errors.Add(await Task.Run(() => decompose(target).SquaredErrors, cancellationToken));
             await context.Progress.ReportAsync("order", 0.05 * errors.Count / plan.Targets.Count, target.WeightName, cancellationToken);
         }
         var manifest = new BitStackManifest
@@ -55,7 +57,7 @@ public sealed class BitStackPipeline : IJobPipeline<BitStackOptions>
         writer.Metadata["quantized_by"] = "optimizer/bitstack";
         PackedLayout.AddKept(writer, folder, plan);
         var progress = QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken);
-        var parts = new LayerParts<BitStackDecomposition>(Decompose, 3 * options.Blocks, progress);
+        var parts = new LayerParts<BitStackDecomposition>(decompose, 3 * options.Blocks, progress);
         foreach (var target in plan.Targets)
         {
             AddBlocks(writer, parts, target, options);

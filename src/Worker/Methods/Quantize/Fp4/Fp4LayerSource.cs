@@ -1,23 +1,28 @@
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Kernels.Codecs;
+using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
 
 namespace Optimizer.Worker.Methods.Quantize.Fp4;
 
-/// <summary>Adds each target's FP4 tensors (docs/formats/fp4.md) to the writer, quantizing each layer once.</summary>
+/// <summary>
+/// Adds each target's FP4 tensors (docs/formats/fp4.md) to the writer, quantizing each layer once; in a job each quantized
+/// linear is saved to the checkpoint and restored from it on a retry.
+/// </summary>
 internal sealed class Fp4LayerSource
 {
     private readonly Fp4Spec _spec;
     private readonly LayerParts<Fp4Linear> _parts;
 
-    public Fp4LayerSource(ModelFolder folder, Fp4Spec spec, Action<int, string> onQuantized)
+    public Fp4LayerSource(ModelFolder folder, Fp4Spec spec, Action<int, string> onQuantized, JobCheckpoint? checkpoint,
+        CancellationToken cancellationToken)
     {
         _spec = spec;
         var partsPerLayer = 2 + (spec.Constraint == Fp4ScaleConstraint.RowPow2 ? 1 : 0) + (spec.LorcRank > 0 ? 2 : 0);
-        _parts = new LayerParts<Fp4Linear>(target => Fp4Linear.Quantize(
+        _parts = new LayerParts<Fp4Linear>(PackedCheckpoint.PerLinear(checkpoint, Fp4Checkpoint.Codec, target => Fp4Linear.Quantize(
             WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures, spec),
-            partsPerLayer, onQuantized);
+            cancellationToken), partsPerLayer, onQuantized);
     }
 
     public void AddTo(SafetensorsWriter writer, LinearTarget target)

@@ -31,7 +31,8 @@ public sealed class Fp4Pipeline : IJobPipeline<Fp4Options>
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/fp4";
-        var layers = new Fp4LayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
+        var layers = new Fp4LayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken),
+            context.Checkpoint, cancellationToken);
         PackedLayout.AddKept(writer, folder, plan);
         foreach (var target in plan.Targets)
         {

@@ -1,5 +1,6 @@
 using Optimizer.Domain.Formats.Safetensors;
 using Optimizer.Kernels.Codecs;
+using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.Shared;
 using Optimizer.Worker.Modeling;
 using TorchSharp;
@@ -13,10 +14,15 @@ namespace Optimizer.Worker.Methods.Quantize.Fp8;
 /// The writer orders tensors by element size, so every scale is written long before its codes. Rather than keep
 /// codes in memory between the two, each is computed from the source weight when asked for: the scales are an
 /// absmax pass, and the codes recompute the same (deterministic) scales. Reading a weight twice is cheap next to
-/// holding half the model.
+/// holding half the model. In a job, each linear's codes are a checkpoint key, restored on a retry; the scales are
+/// always recomputed (one absmax pass, the same bits).
 /// </remarks>
-internal sealed class Fp8LayerSource(ModelFolder folder, Fp8Spec spec, Action<int, string> onQuantized)
+internal sealed class Fp8LayerSource(ModelFolder folder, Fp8Spec spec, Action<int, string> onQuantized, JobCheckpoint? checkpoint,
+    CancellationToken cancellationToken)
 {
+    private static readonly CheckpointCodec<byte[]> CodesCodec = new((tensors, codes) => tensors.AddArray("codes", codes),
+        saved => saved.ReadArray<byte>("codes"));
+
     private int _done;
 
     public void AddTo(SafetensorsWriter writer, LinearTarget target)
@@ -28,10 +34,14 @@ internal sealed class Fp8LayerSource(ModelFolder folder, Fp8Spec spec, Action<in
 
     private byte[] Codes(LinearTarget target)
     {
-        var weight = Read(target);
-        var scales = Scales(target, weight);
-        var codes = new byte[weight.Length];
-        Fp8Quantizer.Encode(weight, scales, target.OutFeatures, target.InFeatures, spec.Format, codes);
+        var codes = checkpoint.ComputeOrRestore(target.Prefix, () =>
+        {
+            var weight = Read(target);
+            var scales = Scales(target, weight);
+            var encoded = new byte[weight.Length];
+            Fp8Quantizer.Encode(weight, scales, target.OutFeatures, target.InFeatures, spec.Format, encoded);
+            return encoded;
+        }, CodesCodec, cancellationToken);
         _done++;
         onQuantized(_done, target.WeightName);
         return codes;

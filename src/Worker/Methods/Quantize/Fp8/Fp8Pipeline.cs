@@ -29,7 +29,8 @@ public sealed class Fp8Pipeline : IJobPipeline<Fp8Options>
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/fp8";
-        var layers = new Fp8LayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
+        var layers = new Fp8LayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken),
+            context.Checkpoint, cancellationToken);
         foreach (var name in plan.Kept)
         {
             var entry = folder.GetEntry(name);

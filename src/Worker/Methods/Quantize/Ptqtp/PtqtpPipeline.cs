@@ -30,9 +30,9 @@ public sealed class PtqtpPipeline : IJobPipeline<PtqtpOptions>
         var (folder, plan) = (opened.Folder, opened.Plan);
 
         var fit = new TritPlaneFitOptions(options.MaxIters, options.Tolerance, options.RidgeLambda);
-        var parts = new LayerParts<PtqtpLinear>(target => PtqtpLinear.Quantize(
+        var parts = new LayerParts<PtqtpLinear>(PackedCheckpoint.PerLinear(context.Checkpoint, PtqtpCheckpoint.Codec, target => PtqtpLinear.Quantize(
                 WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures,
-                options.GroupSize, fit),
+                options.GroupSize, fit), cancellationToken),
             3, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken));
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/ptqtp";

@@ -10,6 +10,14 @@ namespace Optimizer.Worker.Methods.Quantize.Shared;
 /// </summary>
 public static class PackedCheckpoint
 {
+    /// <summary>
+    /// <paramref name="compute"/> with one checkpoint key per linear (its prefix): a linear an earlier attempt finished is
+    /// restored instead of quantized again. For the weight-only quantizers, whose linears are independent.
+    /// </summary>
+    public static Func<LinearTarget, T> PerLinear<T>(JobCheckpoint? checkpoint, CheckpointCodec<T> codec, Func<LinearTarget, T> compute,
+        CancellationToken cancellationToken) =>
+        target => checkpoint.ComputeOrRestore(target.Prefix, () => compute(target), codec, cancellationToken);
+
     /// <summary>One GPTQ linear per key (RTN).</summary>
     public static CheckpointCodec<GptqLinear> Gptq { get; } = new((writer, linear) => AddGptq(writer, "", linear), file => ReadGptq(file, ""));
 
