@@ -18,6 +18,7 @@ public static class HostingExtensions
     /// <summary>Registers everything the Api needs; connection strings are read lazily so test hosts can override them.</summary>
     public static IHostApplicationBuilder AddApiServices(this IHostApplicationBuilder builder)
     {
+        builder.AddLoggingDefaults();
         var services = builder.Services;
         services.AddOptions<OptimizerOptions>().BindConfiguration(OptimizerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -29,6 +30,7 @@ public static class HostingExtensions
         services.AddScoped<DatasetUploadService>();
         services.AddScoped<Jobs.JobSubmitter>();
         services.AddScoped<Jobs.JobPreflight>();
+        services.AddSingleton<Jobs.ModelShapeCache>();
 
         AddHangfireClient(services);
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);

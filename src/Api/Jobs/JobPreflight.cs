@@ -5,7 +5,7 @@ using Optimizer.Api.Extensions;
 namespace Optimizer.Api.Jobs;
 
 /// <summary>Estimates a validated job (<see cref="JobEstimator"/>) from its input models' rows and configs.</summary>
-public sealed class JobPreflight(OptimizerDbContext db, IArtifactStore store, IOptions<OptimizerOptions> options)
+public sealed class JobPreflight(OptimizerDbContext db, ModelShapeCache shapes, IOptions<OptimizerOptions> options)
 {
     /// <summary>Problem <c>type</c> of a job refused because it cannot fit a worker's memory.</summary>
     public const string TooLargeType = "urn:optimizer:problem:job-too-large";
@@ -19,15 +19,15 @@ public sealed class JobPreflight(OptimizerDbContext db, IArtifactStore store, IO
             .Where(m => m.TenantId == tenantId && ids.Contains(m.Id))
             .Select(m => new { m.Id, m.SizeBytes, m.ParameterCount })
             .ToDictionaryAsync(m => m.Id, cancellationToken);
-        var shapes = new List<ModelShape>();
+        var models = new List<ModelShape>();
         // In the request's order: the first model is the one whose widths drive the activations.
         foreach (var id in ids.Where(rows.ContainsKey))
         {
             var row = rows[id];
-            shapes.Add(await ModelShape.ReadAsync(store, $"tenants/{tenantId}/models/{id}/", row.SizeBytes, row.ParameterCount, cancellationToken));
+            models.Add(await shapes.GetAsync($"tenants/{tenantId}/models/{id}/", row.SizeBytes, row.ParameterCount, cancellationToken));
         }
         return JobEstimator.Estimate(valid.Method.Type, valid.Method.Method, valid.Method.Queue, valid.Options, valid.Evaluation,
-            shapes, options.Value.EffectiveWorkerMemoryBytes);
+            models, options.Value.EffectiveWorkerMemoryBytes);
     }
 
     /// <summary>The 422 answer for a job that does not fit, naming both figures.</summary>

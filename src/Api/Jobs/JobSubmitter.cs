@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Hangfire;
 using Hangfire.States;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Optimizer.Api.Extensions;
 using Optimizer.Api.Contracts.Jobs;
 using Optimizer.Api.Idempotency;
@@ -68,20 +70,20 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
     }
 
     /// <summary>
-    /// Checkpoint 1: the row exists before Hangfire knows the id, so a worker that starts at once finds it. Count and
-    /// insert run under a per-tenant advisory lock, so concurrent submissions cannot pass the active-jobs limit together.
+    /// Checkpoint 1: the row exists before Hangfire knows the id, so a worker that starts at once finds it. The limit is
+    /// checked after the insert, under a per-tenant advisory lock held until the commit: each submission counts the
+    /// tenant's active jobs (its own included) only once every submission that counted before it has committed or rolled
+    /// back, so concurrent submissions cannot pass the limit together.
     /// </summary>
+    /// <remarks>
+    /// Inserting first keeps the serialized part short: the lock and the count travel in one round trip, and the commit is
+    /// the only other one. Locking before the insert (as this did first) held the lock across four round trips, which
+    /// under load made every submission of a tenant wait for all the ones before it.
+    /// </remarks>
     private async Task InsertWithinLimitAsync(string tenantId, Job job, IdempotencyRecord? record, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxActiveJobsPerTenant;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SubmissionLockClass}, hashtext({tenantId}))", cancellationToken);
-        var active = await db.Jobs.CountAsync(j => j.TenantId == tenantId
-            && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running || j.Status == JobStatus.Cancelling), cancellationToken);
-        if (active >= limit)
-        {
-            throw new TooManyActiveJobsException(limit);
-        }
         db.Jobs.Add(job);
         if (record is not null)
         {
@@ -90,7 +92,6 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException ex) when (IdempotencyKeys.IsDuplicateKey(ex))
         {
@@ -98,7 +99,46 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
             db.ChangeTracker.Clear();
             throw new DuplicateIdempotencyKeyException(ex);
         }
+        if (await CountActiveUnderLockAsync(tenantId, transaction.GetDbTransaction(), cancellationToken) > limit)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            throw new TooManyActiveJobsException(limit);
+        }
+        await transaction.CommitAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Takes the tenant's submission lock and counts its queued, running and cancelling jobs, in one round trip. Two
+    /// statements, not one: under read committed each statement sees what was committed before it started, so the count
+    /// must start after the lock is granted.
+    /// </summary>
+    private async Task<int> CountActiveUnderLockAsync(string tenantId, System.Data.Common.DbTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                {
+                    Parameters = { new() { Value = SubmissionLockClass }, new() { Value = tenantId } },
+                },
+                new NpgsqlBatchCommand(CountActiveSql) { Parameters = { new() { Value = tenantId }, new() { Value = ActiveStatuses } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetInt32(0);
+    }
+
+    private const string CountActiveSql =
+        "SELECT count(*)::int FROM optimizer.jobs WHERE \"TenantId\" = $1 AND \"Status\" = ANY($2)";
+
+    /// <summary>The statuses that hold one of the tenant's active-job slots, as the jobs table stores them.</summary>
+    private static readonly string[] ActiveStatuses =
+        [JobStatus.Queued.ToWire(), JobStatus.Running.ToWire(), JobStatus.Cancelling.ToWire()];
 }
 
 /// <summary>The tenant has <see cref="Limit"/> queued, running or cancelling jobs already; nothing was stored.</summary>
