@@ -1,12 +1,9 @@
-using System.Security.Cryptography;
 using System.Text.Json;
-using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods.Prune.SparseGpt;
 using Optimizer.Domain.Methods.Prune.Wanda;
 using Optimizer.Domain.Methods.Quantize.Awq;
 using Optimizer.Domain.Methods.Quantize.D2Quant;
 using Optimizer.Domain.Methods.Quantize.Gptq;
-using Optimizer.Domain.Storage;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Prune.SparseGpt;
 using Optimizer.Worker.Methods.Prune.Wanda;
@@ -34,29 +31,21 @@ public sealed class CalibratedResumeTests
         using var temp = new TempDirectory();
         var sourceDir = temp.File("source");
         TinyLlama.Write(sourceDir, vocab: 50257, gpt2TokenizerDir: TestEnvironment.GptTokenizerDir, layers: Blocks);
-        var job = new Job("t_test", "quantize", method, "{}");
-        var store = TestEnvironment.NewBlobStore();
-
-        await Assert.ThrowsAsync<IOException>(() => RunAsync(method, sourceDir, temp.File("first"), job, store, new CrashingProgress("layer 1")));
-        var (resumed, restored) = await RunAsync(method, sourceDir, temp.File("second"), job, store, new RecordingProgress());
-        var (reference, _) = await RunAsync(method, sourceDir, temp.File("reference"), new Job("t_test", "quantize", method, "{}"),
-            TestEnvironment.NewBlobStore(), new RecordingProgress());
+        var (resumed, restored, reference) = await ResumeRun.CrashThenResumeAsync(temp, sourceDir, method, new CrashingProgress("layer 1"),
+            context => RunAsync(method, context));
 
         Assert.Equal(2, restored);
-        Assert.Equal(Sha256(temp.File("reference/out/model.safetensors")), Sha256(temp.File("second/out/model.safetensors")));
+        Assert.Equal(ResumeRun.ModelSha256(temp, "reference"), ResumeRun.ModelSha256(temp, "second"));
         Assert.Equal(File.ReadAllText(temp.File("reference/out/config.json")), File.ReadAllText(temp.File("second/out/config.json")));
         // Totals kept across blocks (GPTQ's loss, AWQ's folded groups, D²Quant's deviations) come back exactly too.
         Assert.Equal(JsonSerializer.Serialize(reference.Metrics), JsonSerializer.Serialize(resumed.Metrics));
     }
 
-    private static async Task<(PipelineResult Result, int Restored)> RunAsync(string method, string sourceDir, string work, Job job,
-        IArtifactStore store, IProgressReporter progress)
+    private static async Task<PipelineResult> RunAsync(string method, PipelineContext context)
     {
-        var checkpoint = new JobCheckpoint(store, job, Path.Combine(work, "checkpoint"));
-        var context = PipelineRun.Context(job, work, sourceDir, Path.Combine(work, "out"), progress, checkpoint);
         var calibration = FixedDatasetText.MobyDickCalibration();
         var ct = CancellationToken.None;
-        var result = method switch
+        return method switch
         {
             "gptq" => await new GptqPipeline(calibration).RunAsync(context, new GptqOptions
             {
@@ -84,8 +73,5 @@ public sealed class CalibratedResumeTests
             }, ct),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
         };
-        return (result, checkpoint.Restored);
     }
-
-    private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 }

@@ -1,10 +1,7 @@
-using System.Security.Cryptography;
-using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods.Quantize.BitStack;
 using Optimizer.Domain.Methods.Quantize.Fp4;
 using Optimizer.Domain.Methods.Quantize.Fp8;
 using Optimizer.Domain.Methods.Quantize.Ptqtp;
-using Optimizer.Domain.Storage;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.BitStack;
 using Optimizer.Worker.Methods.Quantize.Fp4;
@@ -31,25 +28,17 @@ public sealed class WeightOnlyResumeTests
         using var temp = new TempDirectory();
         var sourceDir = temp.File("source");
         TinyLlama.Write(sourceDir);
-        var job = new Job("t_test", "quantize", method, "{}");
-        var store = TestEnvironment.NewBlobStore();
-
-        await Assert.ThrowsAsync<IOException>(() => RunAsync(method, sourceDir, temp.File("first"), job, store,
-            CrashingProgress.OnReport(DoneBeforeCrash)));
-        var restored = await RunAsync(method, sourceDir, temp.File("second"), job, store, new RecordingProgress());
-        await RunAsync(method, sourceDir, temp.File("reference"), new Job("t_test", "quantize", method, "{}"), TestEnvironment.NewBlobStore(),
-            new RecordingProgress());
+        var (_, restored, _) = await ResumeRun.CrashThenResumeAsync(temp, sourceDir, method, CrashingProgress.OnReport(DoneBeforeCrash),
+            context => RunAsync(method, context));
 
         Assert.Equal(DoneBeforeCrash, restored);
-        Assert.Equal(Sha256(temp.File("reference/out/model.safetensors")), Sha256(temp.File("second/out/model.safetensors")));
+        Assert.Equal(ResumeRun.ModelSha256(temp, "reference"), ResumeRun.ModelSha256(temp, "second"));
     }
 
-    private static async Task<int> RunAsync(string method, string sourceDir, string work, Job job, IArtifactStore store, IProgressReporter progress)
+    private static async Task<PipelineResult> RunAsync(string method, PipelineContext context)
     {
-        var checkpoint = new JobCheckpoint(store, job, Path.Combine(work, "checkpoint"));
-        var context = PipelineRun.Context(job, work, sourceDir, Path.Combine(work, "out"), progress, checkpoint);
         var ct = CancellationToken.None;
-        _ = method switch
+        return method switch
         {
             "fp8" => await new Fp8Pipeline().RunAsync(context, new Fp8Options(), ct),
             "fp4" => await new Fp4Pipeline().RunAsync(context, new Fp4Options { GroupSize = 32 }, ct),
@@ -58,8 +47,5 @@ public sealed class WeightOnlyResumeTests
             "bitstack" => await new BitStackPipeline().RunAsync(context, new BitStackOptions { Blocks = 3, Rank = 4 }, ct),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
         };
-        return checkpoint.Restored;
     }
-
-    private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 }
