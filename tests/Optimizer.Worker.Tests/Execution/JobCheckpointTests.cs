@@ -41,4 +41,32 @@ public sealed class JobCheckpointTests
 
         Assert.Null(restored);
     }
+
+    [Fact]
+    public async Task TryRestoreAsync_ReadsBackKeySavedByThisAttempt_WithoutCountingItAsRestored()
+    {
+        await using var services = await WorkerServices.StartAsync();
+        using var scratch = new TempDirectory();
+        var job = new Job("ten_x", "quantize", "bitstack", "{}");
+        var earlier = new JobCheckpoint(services.Store, job, Path.Combine(scratch.Path, "a"));
+        await SaveAsync(earlier, "model.layers.0.q_proj", 1);
+        var attempt = new JobCheckpoint(services.Store, job, Path.Combine(scratch.Path, "b"));
+        Assert.NotNull(await attempt.TryRestoreAsync("model.layers.0.q_proj", Ct));
+
+        // Saved after the attempt listed the completed keys (BitStack's first pass), read back by its second pass.
+        await SaveAsync(attempt, "model.layers.0.k_proj", 2);
+        var own = await attempt.TryRestoreAsync("model.layers.0.k_proj", Ct);
+        await attempt.TryRestoreAsync("model.layers.0.q_proj", Ct);
+
+        Assert.NotNull(own);
+        Assert.Equal([2], await File.ReadAllBytesAsync(Path.Combine(own, "part.bin"), Ct));
+        Assert.Equal(1, attempt.Restored);
+    }
+
+    private static async Task SaveAsync(JobCheckpoint checkpoint, string key, byte value)
+    {
+        var file = Path.Combine(checkpoint.ScratchFor(key), "part.bin");
+        await File.WriteAllBytesAsync(file, [value], Ct);
+        await checkpoint.SaveAsync(key, [file], Ct);
+    }
 }
