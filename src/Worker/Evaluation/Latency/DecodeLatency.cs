@@ -8,13 +8,15 @@ using static TorchSharp.torch;
 namespace Optimizer.Worker.Evaluation.Latency;
 
 /// <summary>
-/// Measures ms per token of a batch-1 decode step: the median wall time of one forward pass over a single token, for the
+/// Measures ms per token of a batch-1 decode step: the fastest of <see cref="Repetitions"/> forward passes over a single token, for the
 /// fp32 baseline and for the quantized candidate with its linears on the low-bit kernels (<see cref="KernelModel"/>).
 /// </summary>
 /// <remarks>
 /// A single-token forward is what a decode step with a KV cache costs apart from attention over earlier tokens (the worker's
 /// models keep no cache): every weight is streamed once for one activation row, which is what the kernels speed up.
-/// The two models alternate step by step so that load from other processes hits both alike; the median drops outliers.
+/// The two models alternate step by step so that load from other processes hits both alike, and the fastest step is kept:
+/// contention only ever adds time, so the minimum is the estimate least moved by other work on a shared machine (the median
+/// of a loaded 2-core worker moved several-fold between runs).
 /// </remarks>
 public static class DecodeLatency
 {
@@ -44,7 +46,7 @@ public static class DecodeLatency
             [.. kernels.Select(k => k.Weight.Format).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], Repetitions);
     }
 
-    /// <summary>Median ms of a single-token forward of each model, the two alternating.</summary>
+    /// <summary>The fastest single-token forward of each model in ms, the two alternating.</summary>
     public static (double First, double Second) MeasureSteps(nn.Module<Tensor, Tensor> first, nn.Module<Tensor, Tensor> second,
         CancellationToken cancellationToken)
     {
@@ -64,7 +66,7 @@ public static class DecodeLatency
                 times.Second.Add(b);
             }
         }
-        return (Median(times.First), Median(times.Second));
+        return (times.First.Min(), times.Second.Min());
     }
 
     private static double Time(nn.Module<Tensor, Tensor> model, Tensor token)
@@ -74,12 +76,5 @@ public static class DecodeLatency
         {
             return clock.Elapsed.TotalMilliseconds;
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        var middle = values.Count / 2;
-        return values.Count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
     }
 }

@@ -4,7 +4,7 @@ namespace Optimizer.Worker.Evaluation.Latency;
 /// Decode latency of the candidate through the low-bit kernels beside the fp32 baseline, on this worker's CPU
 /// (<see cref="DecodeLatency"/>).
 /// </summary>
-/// <param name="MsPerToken">Candidate, kernel path: median milliseconds of one batch-1 decode step.</param>
+/// <param name="MsPerToken">Candidate, kernel path: milliseconds of one batch-1 decode step (fastest of the repetitions).</param>
 /// <param name="BaselineMsPerToken">Baseline, dense fp32: the same.</param>
 /// <param name="KernelLinears">Decoder projections that ran through a kernel.</param>
 /// <param name="Kernels">The distinct kernel formats that ran (e.g. <c>int4 g128</c>).</param>
