@@ -7,7 +7,7 @@ namespace Optimizer.Worker.Tests.Evaluation;
 
 public sealed class RubricEngineTests
 {
-    private static EvaluationMetrics GoodMetrics => new()
+    internal static EvaluationMetrics GoodMetrics => new()
     {
         AllTensorsFinite = true,
         LoadsAndRuns = true,

@@ -7,24 +7,8 @@ public sealed class LatencyRubricTests
 {
     private const string Id = "efficiency.faster_than_baseline";
 
-    private static EvaluationMetrics Metrics(LatencyMeasurement? latency) => new()
-    {
-        AllTensorsFinite = true,
-        LoadsAndRuns = true,
-        CandidatePerplexity = 10.1,
-        BaselinePerplexity = 10.0,
-        MeanKl = 0.01,
-        Top1Agreement = 0.97,
-        SizeBytes = 300_000,
-        BaselineSizeBytes = 1_000_000,
-        QuantizedParameters = 400_000,
-        QuantizedBytes = 220_000,
-        OtherParameters = 50_000,
-        OtherBytes = 100_000,
-        MinQuantizedInFeatures = 256,
-        MinQuantizedOutFeatures = 256,
-        Latency = latency,
-    };
+    /// <summary>The all-yes metrics of <see cref="RubricEngineTests"/> with the given latency.</summary>
+    private static EvaluationMetrics Metrics(LatencyMeasurement? latency) => RubricEngineTests.GoodMetrics with { Latency = latency };
 
     private static RubricContext Quantized(LatencyMeasurement? latency) =>
         new("quantize", "rtn", 4, 128, IsCausalLm: true, HasBaseline: true, Metrics(latency), null);
