@@ -10,6 +10,13 @@ if (args.Length > 0 && args[0] == "quantize")
     return await QuantizeBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir);
 }
 
+// `latency`: decode ms per token, fp32 vs dequantized vs the low-bit kernels, on the test fixture and a random Llama, in process.
+if (args.Length > 0 && args[0] == "latency")
+{
+    var paths = BenchSettings.LocalPaths();
+    return await Optimizer.Bench.Latency.LatencyBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir);
+}
+
 // `prune`: the prune quality table on the fixture model, in process (no service needed).
 if (args.Length > 0 && args[0] == "prune")
 {

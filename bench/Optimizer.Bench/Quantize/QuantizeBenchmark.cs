@@ -102,7 +102,7 @@ internal static class QuantizeBenchmark
         return 8.0 * bytes / linears.Elements;
     }
 
-    private sealed class CalibrationText(string text) : IDatasetText
+    internal sealed class CalibrationText(string text) : IDatasetText
     {
         public Task<string> LoadAsync(string tenantId, string datasetId, CancellationToken cancellationToken) => Task.FromResult(text);
     }

@@ -15,6 +15,15 @@ internal interface INibbleCode
 
     static abstract Vector256<short> Pairs(Vector256<byte> codes, Vector256<sbyte> x);
 
+    /// <summary>
+    /// The first half of <see cref="Pairs(Vector256{byte}, Vector256{sbyte})"/>, done once per weight step when several
+    /// activation rows share it: what <see cref="Multiply"/> needs of 32 codes.
+    /// </summary>
+    static abstract NibbleWeights Decode(Vector256<byte> codes);
+
+    /// <summary>The second half: the <c>pmaddubsw</c> pairs of decoded weights with 32 int8 activations.</summary>
+    static abstract Vector256<short> Multiply(NibbleWeights weights, Vector256<sbyte> x);
+
     static abstract Vector128<short> Pairs(Vector128<byte> codes, Vector128<sbyte> x);
 }
 
@@ -25,6 +34,12 @@ internal readonly struct UnsignedNibble : INibbleCode
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<short> Pairs(Vector256<byte> codes, Vector256<sbyte> x) => Avx2.MultiplyAddAdjacent(codes, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static NibbleWeights Decode(Vector256<byte> codes) => new(codes, default);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> Multiply(NibbleWeights weights, Vector256<sbyte> x) => Avx2.MultiplyAddAdjacent(weights.Magnitudes, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<short> Pairs(Vector128<byte> codes, Vector128<sbyte> x) => Ssse3.MultiplyAddAdjacent(codes, x);
@@ -42,13 +57,20 @@ internal readonly struct E2M1Nibble : INibbleCode
     public static int Value(int code) => Doubled[code];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<short> Pairs(Vector256<byte> codes, Vector256<sbyte> x)
+    public static Vector256<short> Pairs(Vector256<byte> codes, Vector256<sbyte> x) => Multiply(Decode(codes), x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static NibbleWeights Decode(Vector256<byte> codes)
     {
         // vpshufb looks up within each 128-bit lane, so the table is repeated in both.
         var table = Vector256.Create(Vector128.Create(Doubled));
         var w = Avx2.Shuffle(table, codes.AsSByte());
-        return Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w));
+        return new(Avx2.Abs(w), w);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> Multiply(NibbleWeights weights, Vector256<sbyte> x) =>
+        Avx2.MultiplyAddAdjacent(weights.Magnitudes, Avx2.Sign(x, weights.Signs));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<short> Pairs(Vector128<byte> codes, Vector128<sbyte> x)
@@ -57,3 +79,6 @@ internal readonly struct E2M1Nibble : INibbleCode
         return Ssse3.MultiplyAddAdjacent(Ssse3.Abs(w), Ssse3.Sign(x, w));
     }
 }
+
+/// <summary>32 decoded 4-bit weights: unsigned magnitudes for <c>pmaddubsw</c> and, for signed codes, the signed values whose sign moves onto the activations.</summary>
+internal readonly record struct NibbleWeights(Vector256<byte> Magnitudes, Vector256<sbyte> Signs);

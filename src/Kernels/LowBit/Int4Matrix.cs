@@ -69,27 +69,21 @@ public sealed class Int4Matrix
             throw new ArgumentException($"the int4 kernel needs 4-bit weights, not {linear.Bits}-bit.", nameof(linear));
         }
         var (o, i, g) = (linear.OutFeatures, linear.InFeatures, linear.Groups);
-        var codesT = linear.UnpackCodes();
-        var zerosT = linear.UnpackZeros();
-        var codes = new byte[(long)o * i];
-        for (var r = 0; r < i; r++)
-        {
-            for (var c = 0; c < o; c++)
-            {
-                codes[c * i + r] = (byte)codesT[r * o + c];
-            }
-        }
-        var scales = new float[o * g];
-        var zeros = new int[o * g];
-        for (var group = 0; group < g; group++)
-        {
-            for (var c = 0; c < o; c++)
-            {
-                scales[c * g + group] = (float)linear.Scales[group * o + c];
-                zeros[c * g + group] = zerosT[group * o + c];
-            }
-        }
+        var (codes, scales, zeros) = CheckpointLayout.ToRowMajor(linear.UnpackCodes(), linear.Scales, linear.UnpackZeros(), o, i, g);
         return Pack(codes, scales, zeros, linear.GIdx, o, i, linear.GroupSize == -1 ? -1 : i / g);
+    }
+
+    /// <summary>Repacks a 4-bit AutoAWQ GEMM checkpoint linear (no act-order: groups are contiguous).</summary>
+    public static Int4Matrix FromAwq(AwqLinear linear)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        var (o, i, g) = (linear.OutFeatures, linear.InFeatures, linear.Groups);
+        var codesT = new int[(long)i * o];
+        AwqPacking.Unpack(linear.QWeight, i, o, codesT);
+        var zerosT = new int[g * o];
+        AwqPacking.Unpack(linear.QZeros, g, o, zerosT);
+        var (codes, scales, zeros) = CheckpointLayout.ToRowMajor(codesT, linear.Scales, zerosT, o, i, g);
+        return Pack(codes, scales, zeros, null, o, i, linear.GroupSize == -1 ? -1 : linear.GroupSize);
     }
 
     /// <summary>The stored code of row <paramref name="o"/>, stored input <paramref name="k"/> (padding reads 0).</summary>

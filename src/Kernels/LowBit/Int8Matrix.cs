@@ -66,6 +66,28 @@ public sealed class Int8Matrix
         return new Int8Matrix(outFeatures, layout, stored, scales.ToArray(), mins);
     }
 
+    /// <summary>Repacks an 8-bit GPTQ checkpoint linear (the <c>rtn</c> method's 8-bit output) whose groups are contiguous.</summary>
+    /// <exception cref="ArgumentException">The linear is not 8-bit, or its g_idx is act-order (this kernel keeps the natural input order).</exception>
+    public static Int8Matrix FromGptq(GptqLinear linear)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        if (linear.Bits != 8)
+        {
+            throw new ArgumentException($"the int8 kernel needs 8-bit weights, not {linear.Bits}-bit.", nameof(linear));
+        }
+        var (o, i, g) = (linear.OutFeatures, linear.InFeatures, linear.Groups);
+        var groupSize = linear.GroupSize == -1 ? -1 : i / g;
+        for (var k = 0; k < i; k++)
+        {
+            if (linear.GIdx[k] != (groupSize == -1 ? 0 : k / groupSize))
+            {
+                throw new ArgumentException("the int8 kernel needs contiguous groups; this g_idx is act-order.", nameof(linear));
+            }
+        }
+        var (codes, scales, zeros) = CheckpointLayout.ToRowMajor(linear.UnpackCodes(), linear.Scales, linear.UnpackZeros(), o, i, g);
+        return Pack(codes, scales, zeros, o, i, groupSize);
+    }
+
     /// <summary>RTN-quantizes an fp32 weight <c>[out, in]</c> to 8 bits and packs it.</summary>
     public static Int8Matrix Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, int groupSize = -1)
     {

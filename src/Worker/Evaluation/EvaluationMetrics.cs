@@ -42,6 +42,8 @@ public sealed record EvaluationMetrics
     public double? TargetSparsity { get; init; }
     /// <summary>Sentence-embedding comparison with the baseline when the candidate is an encoder (Encoders/).</summary>
     public Encoders.EncoderSimilarity? Encoder { get; init; }
+    /// <summary>Decode latency through the low-bit kernels beside the baseline's; null when no kernel runs the candidate.</summary>
+    public Latency.LatencyMeasurement? Latency { get; init; }
 
     public double? PerplexityIncrease => CandidatePerplexity is { } c && BaselinePerplexity is { } b && b > 0 ? c / b - 1 : null;
 
@@ -66,6 +68,10 @@ public sealed record EvaluationMetrics
         ["compression_ratio"] = CompressionRatio,
         ["bits_per_weight"] = BitsPerWeight,
         ["sparsity"] = Sparsity,
+        ["latency_ms_per_token"] = Latency?.MsPerToken,
+        ["baseline_latency_ms_per_token"] = Latency?.BaselineMsPerToken,
+        ["speedup"] = Latency?.Speedup,
+        ["latency_kernels"] = Latency?.Kernels,
         ["target_sparsity"] = TargetSparsity,
         ["encoder_sentences"] = Encoder?.Sentences,
         ["encoder_mean_cosine"] = Encoder?.MeanCosine,

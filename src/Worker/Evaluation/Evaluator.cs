@@ -72,6 +72,7 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
                     ModuleOutputErrors = comparison.Diagnostics?.Errors?.Modules,
                     EsdAlpha = comparison.Diagnostics?.EsdAlpha,
                     BaselineEsdAlpha = comparison.Diagnostics?.BaselineEsdAlpha,
+                    Latency = comparison.Latency,
                 };
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

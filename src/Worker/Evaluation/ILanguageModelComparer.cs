@@ -20,11 +20,15 @@ public interface ILanguageModelComparer
 public sealed record LanguageModelComparisonRequest(string CandidateDir, string? BaselineDir, string Text, int? SeqLen, int? MaxTokens,
     double? BudgetMb = null);
 
-/// <summary>The comparison's results; <paramref name="Diagnostics"/> holds the per-layer diagnostics when a baseline was given.</summary>
+/// <summary>
+/// The comparison's results; <paramref name="Diagnostics"/> holds the per-layer diagnostics when a baseline was given, and
+/// <paramref name="Latency"/> the decode latency through the low-bit kernels when a kernel runs the candidate's format.
+/// </summary>
 public sealed record LanguageModelEvaluation(
     double CandidatePerplexity,
     double? BaselinePerplexity,
     double? MeanKl,
     double? Top1Agreement,
     long Tokens,
-    Diagnostics.LayerDiagnostics? Diagnostics = null);
+    Diagnostics.LayerDiagnostics? Diagnostics = null,
+    Latency.LatencyMeasurement? Latency = null);

@@ -1,4 +1,5 @@
 using Optimizer.Worker.Evaluation.Diagnostics;
+using Optimizer.Worker.Evaluation.Latency;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Prune.Compact;
 using Optimizer.Worker.Methods.Quantize.Awq;
@@ -59,8 +60,10 @@ public sealed class LlamaLanguageModelComparer : ILanguageModelComparer
         var comparison = LanguageModelMetrics.Compare(baseline, candidate, tokens, seqLen, request.MaxTokens,
             cancellationToken: cancellationToken);
         var diagnostics = Diagnose(candidateFolder, candidate, baselineFolder, baseline, tokens, seqLen, cancellationToken);
+        // The quality metrics above ran the dequantized candidate; the latency runs its linears on the low-bit kernels.
+        var latency = DecodeLatency.TryMeasure(candidateFolder, baseline, cancellationToken);
         return new LanguageModelEvaluation(comparison.Candidate.Perplexity, comparison.Baseline.Perplexity,
-            comparison.MeanKl, comparison.Top1Agreement, comparison.Candidate.TokensEvaluated, diagnostics);
+            comparison.MeanKl, comparison.Top1Agreement, comparison.Candidate.TokensEvaluated, diagnostics, latency);
     }
 
     /// <summary>

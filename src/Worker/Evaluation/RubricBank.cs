@@ -118,6 +118,7 @@ public static class RubricBank
             },
         },
         .. Encoders.EncoderRubric.Questions,
+        .. Latency.LatencyRubric.Questions,
     ];
 
     /// <summary>Absolute tolerance of the achieved-sparsity item (ALGORITHMS.md Part B: within 0.5 % of the target).</summary>

@@ -129,6 +129,27 @@ public class Int4MatMulTests
     }
 
     [Fact]
+    public void FromAwq_DequantizesLikeTheCheckpoint()
+    {
+        const int outFeatures = 16;
+        const int inFeatures = 256;
+        var weight = LowBitCases.Gaussian(outFeatures * inFeatures, seed: 12, 0.1f);
+        var spec = new RtnSpec(4, 128, Symmetric: false);
+        var codes = new byte[weight.Length];
+        var scales = new float[outFeatures * 2];
+        var zeros = new int[outFeatures * 2];
+        RtnQuantizer.Quantize(weight, outFeatures, inFeatures, spec, codes, scales, zeros);
+        var linear = AwqLinear.Pack(codes, scales, zeros, outFeatures, inFeatures, 128);
+        var expected = new float[weight.Length];
+        linear.Dequantize(expected);
+
+        var matrix = Int4Matrix.FromAwq(linear);
+
+        Assert.Null(matrix.Layout.Permutation);
+        Assert.Equal(expected, matrix.Dequantize());
+    }
+
+    [Fact]
     public void Int4_ThrowsArgumentException_WhenOutputLengthIsWrong()
     {
         var matrix = LowBitCases.Int4(4, 64, 64, seed: 1);

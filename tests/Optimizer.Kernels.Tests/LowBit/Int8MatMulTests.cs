@@ -78,6 +78,42 @@ public class Int8MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(32)]
+    public void FromGptq_DequantizesLikeTheCheckpoint_ForRtn8Bit(int groupSize)
+    {
+        const int outFeatures = 8;
+        const int inFeatures = 96;
+        var weight = LowBitCases.Gaussian(outFeatures * inFeatures, seed: 13, 0.1f);
+        var linear = GptqLinear.Quantize(weight, outFeatures, inFeatures, new RtnSpec(8, groupSize, Symmetric: false));
+        var expected = new float[weight.Length];
+        linear.Dequantize(expected);
+
+        var dequantized = Int8Matrix.FromGptq(linear).Dequantize();
+
+        for (var k = 0; k < expected.Length; k++)
+        {
+            Assert.Equal(expected[k], dequantized[k], MathF.Abs(expected[k]) * 1e-6f + 1e-7f);
+        }
+    }
+
+    [Fact]
+    public void FromGptq_ThrowsArgumentException_WhenGIdxIsActOrder()
+    {
+        var weight = LowBitCases.Gaussian(8 * 64, seed: 14);
+        var spec = new RtnSpec(8, 32, Symmetric: false);
+        var codes = new byte[weight.Length];
+        var scales = new float[16];
+        var zeros = new int[16];
+        RtnQuantizer.Quantize(weight, 8, 64, spec, codes, scales, zeros);
+        var gIdx = Enumerable.Range(0, 64).Select(i => 1 - i / 32).ToArray();
+
+        var error = Assert.Throws<ArgumentException>(() => Int8Matrix.FromGptq(GptqLinear.Pack(codes, scales, zeros, gIdx, 8, 64, spec)));
+
+        Assert.Equal("linear", error.ParamName);
+    }
+
     [Fact]
     public void Dequantize_EqualsRtn_PerChannel()
     {

@@ -1,12 +1,13 @@
 using Optimizer.Domain.Methods.Evaluate.Standard;
 using Optimizer.Worker.Evaluation;
 using Optimizer.Worker.Evaluation.Encoders;
+using Optimizer.Worker.Evaluation.Latency;
 
 namespace Optimizer.Worker.Tests.Evaluation;
 
 public sealed class RubricEngineTests
 {
-    private static EvaluationMetrics GoodMetrics => new()
+    internal static EvaluationMetrics GoodMetrics => new()
     {
         AllTensorsFinite = true,
         LoadsAndRuns = true,
@@ -22,6 +23,7 @@ public sealed class RubricEngineTests
         OtherBytes = 100_000,
         MinQuantizedInFeatures = 256,
         MinQuantizedOutFeatures = 256,
+        Latency = new LatencyMeasurement(0.5, 1.0, 14, ["int4 g128"], DecodeLatency.Repetitions),
     };
 
     private static RubricContext Quantize4Bit(EvaluationMetrics metrics, RubricOverrides? overrides = null) =>

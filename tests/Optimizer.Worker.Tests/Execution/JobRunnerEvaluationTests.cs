@@ -45,6 +45,12 @@ public sealed class JobRunnerEvaluationTests
         Assert.True(metrics.RootElement.GetProperty("perplexity").GetDouble() > 1);
         // 8-bit RTN barely moves a model: the next-token predictions agree almost everywhere.
         Assert.True(metrics.RootElement.GetProperty("top1_agreement").GetDouble() > 0.9, job.MetricsJson);
+        // The int8 kernel runs RTN's 8-bit output: the report times it against the fp32 source and asks the latency item.
+        Assert.True(metrics.RootElement.GetProperty("latency_ms_per_token").GetDouble() > 0, job.MetricsJson);
+        Assert.True(metrics.RootElement.GetProperty("baseline_latency_ms_per_token").GetDouble() > 0, job.MetricsJson);
+        Assert.True(metrics.RootElement.GetProperty("speedup").GetDouble() > 0, job.MetricsJson);
+        Assert.Equal("int8 g32", metrics.RootElement.GetProperty("latency_kernels")[0].GetString());
+        Assert.Contains("efficiency.faster_than_baseline", ids);
     }
 
     [Fact]

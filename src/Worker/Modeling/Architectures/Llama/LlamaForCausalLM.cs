@@ -38,7 +38,13 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     public Linear? LmHead { get; }
 
     /// <summary>Builds the model described by <paramref name="folder"/>'s config and loads its weights through <see cref="ModelFolder.ReadWeight"/>.</summary>
-    public static LlamaForCausalLM FromFolder(ModelFolder folder)
+    /// <param name="folder">The checkpoint.</param>
+    /// <param name="projection">
+    /// Optional: a module to run in place of a decoder projection, given its prefix (<c>model.layers.0.mlp.up_proj</c>), or
+    /// null to keep it dense — e.g. a kernel linear that multiplies the stored low-bit weight (Inference/KernelModel). The
+    /// module's own parameters (a bias) load by name like the rest.
+    /// </param>
+    public static LlamaForCausalLM FromFolder(ModelFolder folder, Func<string, nn.Module<Tensor, Tensor>?>? projection = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
         var model = new LlamaForCausalLM(LlamaConfig.FromHf(folder.Config));
@@ -46,6 +52,13 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         {
             // Linears stored as Monarch factors run factored (docs/formats/monarch.md).
             MonarchConfig.From(folder.Config)?.Apply(model);
+            foreach (var prefix in projection is null ? [] : LlamaProjections.Prefixes(model).ToList())
+            {
+                if (projection!(prefix) is { } module)
+                {
+                    LlamaProjections.Use(model, prefix, module);
+                }
+            }
             // Optional down_proj biases (D²Quant's deviation correction): present in the folder → a parameter to load.
             for (var i = 0; i < model.Model.Layers.Count; i++)
             {

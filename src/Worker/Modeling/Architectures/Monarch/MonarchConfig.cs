@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Optimizer.Worker.Modeling.Architectures.Llama;
+using TorchSharp.Modules;
 
 namespace Optimizer.Worker.Modeling.Architectures.Monarch;
 
@@ -46,34 +46,16 @@ public sealed record MonarchConfig(int Blocks, IReadOnlyList<string> Modules)
         ArgumentNullException.ThrowIfNull(model);
         foreach (var module in Modules)
         {
-            var parts = module.Split('.');
-            if (parts is not ["model", "layers", var index, var group, var projection]
-                || !int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var layer)
-                || layer >= model.Model.Layers.Count)
+            Linear dense;
+            try
             {
-                throw new InvalidDataException($"{Key}: '{module}' is not model.layers.N.(self_attn|mlp).<proj>.");
+                dense = LlamaProjections.Dense(model, module);
             }
-            var block = model.Model.Layers[layer];
-            var dense = (group, projection) switch
+            catch (InvalidDataException ex)
             {
-                ("self_attn", "q_proj") => block.SelfAttn.QProj,
-                ("self_attn", "k_proj") => block.SelfAttn.KProj,
-                ("self_attn", "v_proj") => block.SelfAttn.VProj,
-                ("self_attn", "o_proj") => block.SelfAttn.OProj,
-                ("mlp", "gate_proj") => block.Mlp.GateProj,
-                ("mlp", "up_proj") => block.Mlp.UpProj,
-                ("mlp", "down_proj") => block.Mlp.DownProj,
-                _ => throw new InvalidDataException($"{Key}: '{module}' names no Llama projection."),
-            };
-            var factored = new MonarchLinear(dense.weight!.shape[1], dense.weight.shape[0], Blocks);
-            if (group == "mlp")
-            {
-                block.Mlp.UseFactored(projection, factored);
+                throw new InvalidDataException($"{Key}: {ex.Message}", ex);
             }
-            else
-            {
-                block.SelfAttn.UseFactored(projection, factored);
-            }
+            LlamaProjections.Use(model, module, new MonarchLinear(dense.weight!.shape[1], dense.weight.shape[0], Blocks));
         }
     }
 }
