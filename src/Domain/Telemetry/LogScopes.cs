@@ -14,4 +14,8 @@ public static class LogScopes
 
     public static IDisposable? BeginTenantScope(this ILogger logger, string tenantId) =>
         logger.BeginScope("Tenant {TenantId}", tenantId);
+
+    /// <summary>A process-wide loop (recovery or webhook sweep): its lines say so instead of belonging to no one.</summary>
+    public static IDisposable? BeginBackgroundScope(this ILogger logger, string task) =>
+        logger.BeginScope("Background {Task}", task);
 }
