@@ -1,18 +1,18 @@
 using System.Diagnostics;
+using Optimizer.Tests.Shared;
 
 namespace Optimizer.Bench.Workers;
 
 /// <summary>One Api or Worker process started from its Release build output, its console written to a log file.</summary>
 internal sealed class BenchProcess : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly Lock _lock = new();
+    private Process _process = null!;
     private bool _announced;
 
-    private BenchProcess(Process process, StreamWriter log)
+    private BenchProcess(StreamWriter log)
     {
-        _process = process;
         _log = log;
     }
 
@@ -32,49 +32,15 @@ internal sealed class BenchProcess : IAsyncDisposable
 
     public static BenchProcess Start(string dll, IReadOnlyDictionary<string, string> environment, string logPath, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-        var process = new Process { StartInfo = info };
-        var service = new BenchProcess(process, new StreamWriter(logPath) { AutoFlush = true });
-        process.OutputDataReceived += (_, e) => service.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var service = new BenchProcess(new StreamWriter(logPath) { AutoFlush = true });
+        service._process = DotnetProcess.Start(dll, environment, service.Append, args);
         return service;
     }
 
     /// <summary>SIGTERM (a running job is handed back), then a hard kill after 30 s.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
+        await DotnetProcess.StopAsync(_process, TimeSpan.FromSeconds(30));
         _process.Dispose();
         lock (_lock)
         {
@@ -82,12 +48,8 @@ internal sealed class BenchProcess : IAsyncDisposable
         }
     }
 
-    private void Append(string? line)
+    private void Append(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
         lock (_lock)
         {
             _log.WriteLine(line);
