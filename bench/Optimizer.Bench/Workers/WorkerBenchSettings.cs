@@ -10,12 +10,12 @@ namespace Optimizer.Bench.Workers;
 internal sealed record WorkerBenchSettings(string PostgresServer, string Blob, string ApiDll, string WorkerDll, string FixtureDir,
     string CorpusDir, string LogDir, IReadOnlyList<int> WorkerCounts, int Jobs)
 {
-    /// <summary>Arguments after <c>workers</c>: worker counts (default 1 2 4) and <c>--jobs N</c> (default 16).</summary>
+    /// <summary>Arguments after <c>workers</c>: worker counts (default 1 2 4) and <c>--jobs N</c> (default 12).</summary>
     public static WorkerBenchSettings Load(string[] args)
     {
         var root = BenchSettings.FindRoot();
         var counts = new List<int>();
-        var jobs = 16;
+        var jobs = 12;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--jobs")
