@@ -35,6 +35,12 @@ if (args.Length > 0 && args[0] == "finetune")
     return 0;
 }
 
+// `workers [1 2 4] [--jobs N]`: throughput of several worker processes on this machine, each count on a fresh deployment.
+if (args.Length > 0 && args[0] == "workers")
+{
+    return await Optimizer.Bench.Workers.WorkerScaleBenchmark.RunAsync(Optimizer.Bench.Workers.WorkerBenchSettings.Load(args[1..]));
+}
+
 // Service benchmark against a running service (scripts/up --detach): dispatch latency, upload
 // throughput and the Api's peak memory on a >= 1 GB upload, RTN time and perplexity per bit width,
 // and the pretrained encoder (MiniLM): method × bits → sentence-embedding cosine to fp32, neighbour agreement, size;

@@ -56,6 +56,7 @@ public static class HostingExtensions
 
         services.AddTenantRateLimiting();
         services.AddSwagger();
+        builder.AddApiTelemetry();
         return builder;
     }
 
@@ -65,6 +66,7 @@ public static class HostingExtensions
         // Empty 4xx/5xx answers (unknown route 404, 405, 415 from routing) get a problem body too.
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseTenantLogScope();
         // After authentication: the limit is partitioned by the key's tenant.
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -75,6 +77,7 @@ public static class HostingExtensions
             Authorization = [new HangfireDashboardAuth()],
             DashboardTitle = "Optimizer jobs",
         }, app.Services.GetRequiredService<JobStorage>());
+        app.MapMetricsEndpoint();
         return app;
     }
 

@@ -81,7 +81,8 @@ public sealed partial class JobRunner
     };
 
     /// <summary>Puts a running job back to <c>queued</c> (attempts unchanged) and enqueues it again; a cancelling one ends cancelled.</summary>
-    private async Task HandBackAsync(OptimizerDbContext db, Finisher finish, Job job, IProgressReporter progress)
+    /// <returns>How the attempt ended, for the duration metric: <c>requeued</c>, <c>cancelled</c> or <c>lost</c>.</returns>
+    private async Task<string> HandBackAsync(OptimizerDbContext db, Finisher finish, Job job, IProgressReporter progress)
     {
         try
         {
@@ -97,8 +98,9 @@ public sealed partial class JobRunner
                 if (await FinishAsync(db, finish, job, j => j.MarkCancelled()))
                 {
                     await TryEventAsync(progress, "warning", "cancelled", "Job cancelled while the worker shut down.", null);
+                    return "cancelled";
                 }
-                return;
+                return "lost";
             }
             await TryEventAsync(progress, "warning", "requeued", "The worker is shutting down; the job is queued again and resumes from its checkpoint.", null);
             if (queue is not null)
@@ -106,11 +108,13 @@ public sealed partial class JobRunner
                 var queued = queue.Enqueue(job.Id, job.Queue);
                 await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, queued), CancellationToken.None);
             }
+            return "requeued";
         }
         catch (Exception ex)
         {
             // Still running (the sweep re-queues it once the heartbeat is stale) or queued without an entry (the sweep enqueues it).
             LogFinishFailed(ex, job.Id);
+            return "lost";
         }
     }
 

@@ -7,6 +7,12 @@ public sealed partial class JobRunner
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} skipped: it is {Status}")]
     private partial void LogSkipped(string jobId, string status);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started: {Type}/{Method}, attempt {Attempt} on {WorkerId}")]
+    private partial void LogStarted(string jobId, string type, string method, int attempt, string workerId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt ended {Outcome} after {Seconds:0.###} s")]
+    private partial void LogEnded(string jobId, string outcome, double seconds);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed with {Code}")]
     private partial void LogFailed(Exception exception, string jobId, string code);
 

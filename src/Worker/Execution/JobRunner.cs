@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,7 @@ using Optimizer.Domain.Models;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Reports;
 using Optimizer.Domain.Storage;
+using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
 using Optimizer.Worker.Evaluation;
 
@@ -33,6 +35,7 @@ public sealed partial class JobRunner(
     IArtifactStore store,
     IOptions<WorkerOptions> options,
     ILogger<JobRunner> logger,
+    OptimizerMetrics metrics,
     IJobQueue? queue = null) : IJobExecutor
 {
     public async Task RunAsync(string jobId, CancellationToken cancellationToken)
@@ -41,9 +44,16 @@ public sealed partial class JobRunner(
         var db = scope.ServiceProvider.GetRequiredService<OptimizerDbContext>();
         var dbOptions = scope.ServiceProvider.GetRequiredService<DbContextOptions<OptimizerDbContext>>();
         var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken);
-        if (job is null || job.Status != JobStatus.Queued)
+        if (job is null)
         {
-            LogSkipped(jobId, job?.Status.ToWire() ?? "missing");
+            LogSkipped(jobId, "missing");
+            return;
+        }
+        // Every line logged from here on, by any component on this flow (EF Core, pipelines, the heartbeat), names the job.
+        using var logScope = logger.BeginJobScope(job.Id, job.TenantId);
+        if (job.Status != JobStatus.Queued)
+        {
+            LogSkipped(jobId, job.Status.ToWire());
             return;
         }
         // Claim the row atomically: two deliveries of one job, or a cancel racing the pick-up, leave one winner.
@@ -62,6 +72,12 @@ public sealed partial class JobRunner(
             return;
         }
 
+        using var activity = OptimizerActivities.Source.StartActivity("job.run");
+        activity?.SetTag("optimizer.job.id", job.Id).SetTag("optimizer.job.type", job.Type).SetTag("optimizer.job.method", job.Method)
+            .SetTag("optimizer.job.attempt", job.Attempts);
+        var clock = Stopwatch.StartNew();
+        var ended = "lost";
+        LogStarted(job.Id, job.Type, job.Method, job.Attempts, workerId);
         var settings = options.Value;
         var workDir = Path.Combine(settings.WorkDir, "jobs", job.Id);
         await using var progress = await DbProgressReporter.CreateAsync(dbOptions, job.Id, cancellationToken);
@@ -77,6 +93,7 @@ public sealed partial class JobRunner(
             job.MetricsJson = JsonSerializer.Serialize(outcome.Metrics, OptimizerJson.Options);
             if (await FinishAsync(db, finish, job, j => j.MarkSucceeded(outcome.OutputModelId, outcome.ReportId)))
             {
+                ended = "succeeded";
                 await DeleteLeftoversAsync(job, output: false);
                 await progress.EventAsync("info", "done", "Job succeeded.", new { output_model_id = outcome.OutputModelId, report_id = outcome.ReportId }, CancellationToken.None);
             }
@@ -89,14 +106,14 @@ public sealed partial class JobRunner(
         catch (OperationCanceledException) when (watch.IsCancellationRequested)
         {
             await CleanUpAsync(db, job);
-            await FinishAsync(db, finish, job, j => j.MarkCancelled());
+            ended = await FinishAsync(db, finish, job, j => j.MarkCancelled()) ? "cancelled" : ended;
             await TryEventAsync(progress, "warning", "cancelled", "Job cancelled; partial output removed.", null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Graceful shutdown: the checkpoints stay, the job goes back to the queue for another worker (or this one, restarted).
             await CleanUpAsync(db, job, checkpoints: false);
-            await HandBackAsync(db, finish, job, progress);
+            ended = await HandBackAsync(db, finish, job, progress);
         }
         catch (Exception ex)
         {
@@ -104,12 +121,15 @@ public sealed partial class JobRunner(
             LogFailed(ex, job.Id, code);
             await CleanUpAsync(db, job);
             var message = code == JobErrorCodes.InternalError ? $"Internal error: {ex.Message}" : ex.Message;
-            await FinishAsync(db, finish, job, j => j.MarkFailed(code, message));
+            ended = await FinishAsync(db, finish, job, j => j.MarkFailed(code, message)) ? "failed" : ended;
             await TryEventAsync(progress, "error", "failed", message, new { code });
         }
         finally
         {
             TryDeleteDirectory(workDir);
+            metrics.JobAttemptEnded(job.Type, job.Method, ended, clock.Elapsed);
+            activity?.SetTag("optimizer.job.outcome", ended);
+            LogEnded(job.Id, ended, clock.Elapsed.TotalSeconds);
         }
     }
 

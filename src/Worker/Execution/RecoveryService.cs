@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Optimizer.Domain.Telemetry;
 
 namespace Optimizer.Worker.Execution;
 
@@ -12,6 +13,7 @@ public sealed partial class RecoveryService(IServiceProvider services, IOptions<
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var logScope = logger.BeginBackgroundScope("recovery-sweep");
         await using var scope = services.CreateAsyncScope();
         var recovery = ActivatorUtilities.CreateInstance<JobRecovery>(scope.ServiceProvider);
         while (!stoppingToken.IsCancellationRequested)

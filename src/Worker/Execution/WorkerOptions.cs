@@ -27,6 +27,10 @@ public sealed class WorkerOptions
     /// between layers. Honoured only when the host environment is <c>Testing</c> (see <c>WorkerHostingExtensions</c>).
     /// </summary>
     public TimeSpan TestCheckpointDelay { get; set; } = TimeSpan.Zero;
+    /// <summary>Port of this process's Prometheus endpoint (<c>/metrics</c>); 0 (the default) serves none.</summary>
+    public int MetricsPort { get; set; }
+    /// <summary>Host name the metrics endpoint binds to: <c>localhost</c> by default, <c>*</c> for every interface (containers).</summary>
+    public string MetricsHost { get; set; } = "localhost";
     /// <summary>Blob container (from <c>Optimizer:BlobContainer</c>).</summary>
     public string BlobContainer { get; set; } = "optimizer";
 

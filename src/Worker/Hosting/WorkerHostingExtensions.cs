@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Storage;
+using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
 using Optimizer.Worker.Evaluation;
 using Optimizer.Worker.Execution;
@@ -79,6 +80,7 @@ public static class WorkerHostingExtensions
             server.ShutdownTimeout = TimeSpan.FromSeconds(20);
         });
         services.AddHostedService<WebhookSweeper>();
+        builder.AddWorkerTelemetry();
         return builder;
     }
 
@@ -91,6 +93,7 @@ public static class WorkerHostingExtensions
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .Validate(HasValidSchedule, "Optimizer:Webhooks:RetryDelays must be a comma-separated list like 5s,5m,2h.")
             .ValidateOnStart();
+        services.AddOptimizerMetrics();
         services.AddSingleton<WebhookHttp>();
         services.AddSingleton<IWebhookQueue, HangfireWebhookQueue>();
         services.AddScoped<IWebhookSender, WebhookSender>();
@@ -113,6 +116,7 @@ public static class WorkerHostingExtensions
     /// <summary>The job execution services, without Hangfire (tests call the runner directly).</summary>
     public static IServiceCollection AddWorkerExecution(this IServiceCollection services)
     {
+        services.AddOptimizerMetrics();
         services.AddSingleton(_ => PipelineRegistry.Build());
         services.AddScoped<IJobExecutor, JobRunner>();
         services.AddScoped<JobRunner>();

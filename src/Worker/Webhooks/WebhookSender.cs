@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Optimizer.Domain.Persistence;
+using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Worker.Webhooks;
@@ -19,7 +20,7 @@ namespace Optimizer.Worker.Webhooks;
 /// are saved together, then the retry is queued; if queueing fails the sweep finds the overdue delivery. Nothing is thrown.
 /// </remarks>
 public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp http, IWebhookQueue queue,
-    IOptions<WebhookOptions> options, ILogger<WebhookSender> logger) : IWebhookSender
+    IOptions<WebhookOptions> options, OptimizerMetrics metrics, ILogger<WebhookSender> logger) : IWebhookSender
 {
     private static readonly TimeSpan s_maxEarlyWait = TimeSpan.FromSeconds(2);
 
@@ -33,11 +34,15 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
                 LogSkipped(deliveryId, autoAttempt);
                 return;
             }
+            using var logScope = logger.BeginJobScope(delivery.JobId, delivery.TenantId);
+            using var activity = OptimizerActivities.Source.StartActivity("webhook.deliver");
+            activity?.SetTag("optimizer.job.id", delivery.JobId).SetTag("optimizer.webhook.event", delivery.EventType);
             await WaitUntilDueAsync(delivery, autoAttempt, cancellationToken);
             var secret = await SecretAsync(delivery, cancellationToken);
-            var attempt = secret is null
-                ? new WebhookAttempt(delivery.Id, DateTimeOffset.UtcNow, null, "No signing secret: the subscription or job is gone.", 0, autoAttempt == 0)
+            var (attempt, outcome) = secret is null
+                ? (new WebhookAttempt(delivery.Id, DateTimeOffset.UtcNow, null, "No signing secret: the subscription or job is gone.", 0, autoAttempt == 0), "no_secret")
                 : await PostAsync(delivery, secret, autoAttempt == 0, cancellationToken);
+            metrics.WebhookAttempted(delivery.EventType, outcome, secret is null ? null : TimeSpan.FromMilliseconds(attempt.DurationMs));
             var schedule = options.Value.RetrySchedule();
             TimeSpan? delay = !attempt.Succeeded && secret is not null && autoAttempt > 0 && autoAttempt <= schedule.Count
                 ? schedule[autoAttempt - 1]
@@ -79,7 +84,8 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
             ? await db.WebhookSubscriptions.Where(s => s.Id == subscriptionId).Select(s => s.Secret).FirstOrDefaultAsync(cancellationToken)
             : await db.Jobs.Where(j => j.Id == delivery.JobId).Select(j => j.NotifySecret).FirstOrDefaultAsync(cancellationToken);
 
-    private async Task<WebhookAttempt> PostAsync(WebhookDelivery delivery, string secret, bool manual, CancellationToken cancellationToken)
+    /// <returns>The attempt, and its outcome for the metrics: <c>delivered</c>, <c>rejected</c> (non-2xx), <c>timeout</c> or <c>error</c>.</returns>
+    private async Task<(WebhookAttempt Attempt, string Outcome)> PostAsync(WebhookDelivery delivery, string secret, bool manual, CancellationToken cancellationToken)
     {
         var at = DateTimeOffset.UtcNow;
         var timestamp = at.ToUnixTimeSeconds();
@@ -97,6 +103,7 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
         var watch = Stopwatch.StartNew();
         int? status = null;
         string? error;
+        var outcome = "error";
         try
         {
             using var response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
@@ -107,10 +114,12 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
                 >= 300 and < 400 => $"HTTP {status}: redirects are not followed (Location: {response.Headers.Location}).",
                 _ => $"HTTP {status}.",
             };
+            outcome = error is null ? "delivered" : "rejected";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             error = $"No answer within {timeout.TotalSeconds:0.###} s.";
+            outcome = "timeout";
         }
         catch (OperationCanceledException)
         {
@@ -120,7 +129,7 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
         {
             error = ex.InnerException is WebhookDestinationRefusedException refused ? refused.Message : ex.Message;
         }
-        return new WebhookAttempt(delivery.Id, at, status, error, watch.ElapsedMilliseconds, manual);
+        return (new WebhookAttempt(delivery.Id, at, status, error, watch.ElapsedMilliseconds, manual), outcome);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Webhook delivery {DeliveryId} attempt {Attempt} skipped: already made or delivered")]

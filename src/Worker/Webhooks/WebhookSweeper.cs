@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Optimizer.Domain.Persistence;
+using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Worker.Webhooks;
@@ -20,6 +21,7 @@ public sealed partial class WebhookSweeper(IServiceScopeFactory scopes, IWebhook
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var logScope = logger.BeginBackgroundScope("webhook-sweep");
         using var timer = new PeriodicTimer(s_interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -192,7 +192,7 @@ public class ServiceFixture : IAsyncLifetime
 
     private static string Tail(string text) => text.Length <= 6000 ? text : text[^6000..];
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

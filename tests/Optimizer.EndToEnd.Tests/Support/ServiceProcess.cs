@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Optimizer.Tests.Shared;
 
 namespace Optimizer.EndToEnd.Tests.Support;
 
@@ -7,12 +8,13 @@ namespace Optimizer.EndToEnd.Tests.Support;
 internal sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly StringBuilder _output;
     private bool _disposed;
 
-    private ServiceProcess(Process process)
+    private ServiceProcess(Process process, StringBuilder output)
     {
         _process = process;
+        _output = output;
     }
 
     public string Output
@@ -31,56 +33,27 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Starts <c>dotnet artifacts/bin/{project}/{configuration}/{project}.dll</c> with <paramref name="environment"/>.</summary>
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var dll = FindBuildOutput(project);
-        var info = new ProcessStartInfo("dotnet")
+        var output = new StringBuilder();
+        var process = DotnetProcess.Start(FindBuildOutput(project), environment, line =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var service = new ServiceProcess(process);
-        process.OutputDataReceived += (_, e) => service.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return service;
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }, args);
+        return new ServiceProcess(process, output);
     }
 
-    /// <summary>Ends the process the way <c>kill -9</c> does (crash tests) or politely (SIGTERM first).</summary>
+    /// <summary>Ends the process the way <c>kill -9</c> does (crash tests) or politely (SIGTERM first, a hard kill after 15 s).</summary>
     public async Task StopAsync(bool kill = false)
     {
-        if (_process.HasExited)
+        if (kill && !_process.HasExited)
         {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
             return;
         }
-        if (!kill)
-        {
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                // Fall through to a hard kill.
-            }
-        }
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
+        await DotnetProcess.StopAsync(_process, TimeSpan.FromSeconds(15));
     }
 
     /// <summary>Stops the process (politely) once; a test and its fixture may both dispose it.</summary>
@@ -93,18 +66,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
         _disposed = true;
         await StopAsync();
         _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
     }
 
     internal static string FindBuildOutput(string project)
