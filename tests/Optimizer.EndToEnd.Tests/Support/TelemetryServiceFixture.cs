@@ -6,7 +6,7 @@ using Optimizer.Tests.Shared;
 namespace Optimizer.EndToEnd.Tests.Support;
 
 /// <summary>
-/// The Api and one worker with the worker's Prometheus endpoint on a free port and EF Core's SQL command log on (many
+/// The Api and one worker with the worker's Prometheus endpoint on a free port, EF Core's SQL command log on (many
 /// lines inside a job, from a component that knows nothing about jobs), and one RTN job run once for all its tests.
 /// </summary>
 public sealed class TelemetryServiceFixture : ServiceFixture
@@ -20,6 +20,8 @@ public sealed class TelemetryServiceFixture : ServiceFixture
     {
         ["Worker__MetricsPort"] = WorkerMetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Logging__LogLevel__Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+        // The Api logs ASP.NET Core at Warning by default (LoggingDefaults); the request-scope test reads its endpoint lines.
+        ["Logging__LogLevel__Microsoft.AspNetCore.Routing"] = "Information",
     };
 
     /// <summary>The fixture model quantized with RTN (8 bits), run once; the finished job.</summary>
