@@ -27,6 +27,11 @@ public sealed class WorkerOptions
     /// between layers. Honoured only when the host environment is <c>Testing</c> (see <c>WorkerHostingExtensions</c>).
     /// </summary>
     public TimeSpan TestCheckpointDelay { get; set; } = TimeSpan.Zero;
+    /// <summary>
+    /// Port of the <c>/healthz</c> and <c>/readyz</c> probes (<see cref="Hosting.HealthListener"/>, all interfaces); unset: no
+    /// listener. The container images set 8081.
+    /// </summary>
+    public int? HealthPort { get; set; }
     /// <summary>Blob container (from <c>Optimizer:BlobContainer</c>).</summary>
     public string BlobContainer { get; set; } = "optimizer";
 
