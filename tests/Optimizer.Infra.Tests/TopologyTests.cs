@@ -7,6 +7,8 @@ namespace Optimizer.Infra.Tests;
 /// <summary>How the objects fit together: queues, GPU placement, autoscaling, services, shutdown and sizing.</summary>
 public sealed partial class TopologyTests
 {
+    private const double Gib = 1024.0 * 1024 * 1024;
+
     [Theory]
     [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
     public void EveryQueue_IsServedByAWorkerWithReplicas(string name)
@@ -105,7 +107,8 @@ public sealed partial class TopologyTests
             .Min(w => Quantity.Parse(Kustomization.Text(w.Container["resources"]!["limits"]!["memory"])!));
 
         Assert.True(api.Environment.TryGetValue("Optimizer__WorkerMemoryBytes", out var limit), "the Api would use its own pod's memory");
-        Assert.InRange(long.Parse(limit), smallest / 2, smallest - 512.0 * 1024 * 1024);
+        // The estimate runs about 1.5–2.5 GB below a worker's measured peak RSS (README "Operating at scale"): keep that margin.
+        Assert.InRange((double)long.Parse(limit), Gib, smallest - 2.5 * Gib);
     }
 
     [Fact]
