@@ -5,34 +5,18 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ENV_FILE="${OPTIMIZER_ENV_FILE:-$ROOT/.optimizer/run/env}"
-[ -f "$ENV_FILE" ] || { echo "error: $ENV_FILE not found: run scripts/up --detach first" >&2; exit 1; }
-# shellcheck disable=SC1090
-source "$ENV_FILE"
-: "${OPTIMIZER_URL:?missing in $ENV_FILE}" "${OPTIMIZER_API_KEY:?missing in $ENV_FILE}"
-FIXTURE="${OPTIMIZER_FIXTURE_DIR:?missing in $ENV_FILE}"
+# shellcheck source=lib.sh
+source "$ROOT/examples/lib.sh"
+load_env "${OPTIMIZER_ENV_FILE:-$ROOT/.optimizer/run/env}"
+FIXTURE="${OPTIMIZER_FIXTURE_DIR:?OPTIMIZER_FIXTURE_DIR is not set (scripts/up writes it to its env file)}"
 OUT="${WALKTHROUGH_OUT:-$ROOT/.optimizer/walkthrough}"
 TIMEOUT="${WALKTHROUGH_TIMEOUT:-900}"
 mkdir -p "$OUT"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
-fail() { echo "error: $*" >&2; exit 1; }
-
-# api METHOD PATH [curl args...]: prints the response body; on a 4xx/5xx prints the problem+json and fails.
-api() {
-  local method="$1" path="$2" out rc=0
-  shift 2
-  out="$(curl -sS --fail-with-body -X "$method" -H "Authorization: Bearer $OPTIMIZER_API_KEY" "$@" "$OPTIMIZER_URL$path")" || rc=$?
-  [ "$rc" = 0 ] || fail "$method $path failed (curl exit $rc): $out"
-  printf '%s' "$out"
-}
 
 step "POST /v1/models: upload the fixture model from $FIXTURE/model"
-form=(-F name=fixture)
-for file in "$FIXTURE"/model/*; do
-  [ -f "$file" ] && form+=(-F "$(basename "$file")=@$file")
-done
-model="$(api POST /v1/models "${form[@]}")"
+model="$(upload_model "$FIXTURE/model" fixture)"
 model_id="$(jq -r .id <<<"$model")"
 jq -r '"model \(.id): \(.architecture), \(.parameter_count) parameters, \(.size_bytes) bytes, status \(.status)"' <<<"$model" >&2
 
@@ -44,19 +28,8 @@ job_id="$(jq -r .id <<<"$job")"
 echo "job $job_id: $(jq -r .status <<<"$job")" >&2
 
 step "GET /v1/jobs/$job_id until it ends"
-start=$SECONDS last=""
-while true; do
-  job="$(api GET "/v1/jobs/$job_id")"
-  status="$(jq -r .status <<<"$job")"
-  line="$(jq -r '"\(.status) \(.progress.stage // "") \((.progress.fraction // 0) * 100 | floor)% \(.progress.message // "")"' <<<"$job")"
-  [ "$line" = "$last" ] || { echo "  $line" >&2; last="$line"; }
-  case "$status" in
-    succeeded) break ;;
-    failed|cancelled) fail "job $job_id $status: $(jq -c .error <<<"$job")" ;;
-  esac
-  [ $((SECONDS - start)) -lt "$TIMEOUT" ] || fail "job $job_id still $status after ${TIMEOUT}s"
-  sleep 2
-done
+start=$SECONDS
+job="$(wait_job "$job_id" "$TIMEOUT")" || fail "job $job_id ended $(jq -r .status <<<"$job"): $(jq -c .error <<<"$job")"
 output_id="$(jq -r .output_model_id <<<"$job")"
 report_id="$(jq -r .report_id <<<"$job")"
 echo "succeeded in $((SECONDS - start))s: output model $output_id, report $report_id" >&2

@@ -1,15 +1,17 @@
 # syntax=docker/dockerfile:1
 # Optimizer Api image. Build from the repository root:
 #   docker build -f infra/docker/Api.Dockerfile -t optimizer-api .
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 WORKDIR /src
 COPY global.json Directory.Build.* Directory.Packages.props .editorconfig ./
+# Directory.Build.targets imports build/*.targets (the libstdc++ check; it patches nothing on Ubuntu).
+COPY build/ build/
 COPY src/ src/
 RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
     dotnet publish src/Api/Optimizer.Api.csproj -c Release -o /app
 
-# The Ubuntu-based .NET images have a libstdc++ new enough for everything; curl is for the healthcheck.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# Ubuntu 24.04 (noble) runtime: its libstdc++ is new enough for everything; curl is for the healthcheck.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/*

@@ -3,10 +3,12 @@
 #   docker build -f infra/docker/Worker.Dockerfile -t optimizer-worker .
 # TORCH_VARIANT=cuda is passed to the build as the MSBuild property TorchVariant, which selects the
 # CUDA libtorch for GPU workers (the CPU one otherwise).
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 ARG TORCH_VARIANT=cpu
 WORKDIR /src
 COPY global.json Directory.Build.* Directory.Packages.props .editorconfig ./
+# Directory.Build.targets imports build/*.targets (the libstdc++ check; it patches nothing on Ubuntu).
+COPY build/ build/
 COPY src/ src/
 RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
     dotnet publish src/Worker/Optimizer.Worker.csproj -c Release -o /app -p:TorchVariant=$TORCH_VARIANT
@@ -17,8 +19,9 @@ WORKDIR /corpus
 COPY infra/local/npm/package.json infra/local/npm/package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
-# Ubuntu-based runtime image: its libstdc++ satisfies TorchSharp as it is (no patch needed).
-FROM mcr.microsoft.com/dotnet/runtime:10.0
+# Ubuntu 24.04 (noble) runtime image: its libstdc++ satisfies TorchSharp as it is (no patch needed).
+# CUDA: libtorch-cuda brings the CUDA runtime libraries; the host provides the driver (NVIDIA container toolkit).
+FROM mcr.microsoft.com/dotnet/runtime:10.0-noble
 WORKDIR /app
 COPY --from=build /app .
 COPY --from=corpus /corpus/node_modules/@stdlib /opt/optimizer/corpus/@stdlib
@@ -27,7 +30,10 @@ RUN mkdir -p /var/lib/optimizer/work && chown "$APP_UID" /var/lib/optimizer/work
 ENV DOTNET_ENVIRONMENT=Production \
     Worker__Queues=cpu \
     Worker__WorkDir=/var/lib/optimizer/work \
-    Worker__CorpusDir=/opt/optimizer/corpus
+    Worker__CorpusDir=/opt/optimizer/corpus \
+    Worker__HealthPort=8081
+# /healthz and /readyz for probes (Kubernetes, docker compose); the image has no curl, so no HEALTHCHECK here.
+EXPOSE 8081
 # Non-root user that the .NET images provide.
 USER $APP_UID
 ENTRYPOINT ["dotnet", "Optimizer.Worker.dll"]

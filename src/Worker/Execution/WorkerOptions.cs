@@ -31,6 +31,11 @@ public sealed class WorkerOptions
     public int MetricsPort { get; set; }
     /// <summary>Host name the metrics endpoint binds to: <c>localhost</c> by default, <c>*</c> for every interface (containers).</summary>
     public string MetricsHost { get; set; } = "localhost";
+    /// <summary>
+    /// Port of the <c>/healthz</c> and <c>/readyz</c> probes (<see cref="Hosting.HealthListener"/>, all interfaces); unset: no
+    /// listener. The container images set 8081.
+    /// </summary>
+    public int? HealthPort { get; set; }
     /// <summary>Blob container (from <c>Optimizer:BlobContainer</c>).</summary>
     public string BlobContainer { get; set; } = "optimizer";
 

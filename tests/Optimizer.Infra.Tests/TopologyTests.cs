@@ -1,0 +1,155 @@
+using System.Text.RegularExpressions;
+using Optimizer.Infra.Tests.Kustomize;
+using Optimizer.Infra.Tests.Support;
+
+namespace Optimizer.Infra.Tests;
+
+/// <summary>How the objects fit together: queues, GPU placement, autoscaling, services, shutdown and sizing.</summary>
+public sealed partial class TopologyTests
+{
+    private const double Gib = 1024.0 * 1024 * 1024;
+
+    [Theory]
+    [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
+    public void EveryQueue_IsServedByAWorkerWithReplicas(string name)
+    {
+        var served = Workload.All(Manifests.Render(name)).Where(w => w.IsWorker && w.Replicas > 0)
+            .SelectMany(w => w.Environment["Worker__Queues"].Split(',', StringSplitOptions.TrimEntries)).ToHashSet();
+
+        Assert.All(Queues(), queue => Assert.True(served.Contains(queue), $"{name}: no worker serves the {queue} queue"));
+    }
+
+    [Theory]
+    [InlineData(Manifests.Base)]
+    [InlineData(Manifests.Production)]
+    public void GpuWorker_RequestsAndToleratesTheGpu_OnGpuNodes_ServingOnlyTheGpuQueue(string name)
+    {
+        var rendering = Manifests.Render(name);
+        var gpu = Workload.All(rendering).Single(w => w.Name == "optimizer-worker-gpu");
+        var cpu = Workload.All(rendering).Single(w => w.Name == "optimizer-worker-cpu");
+
+        Assert.Equal("gpu", gpu.Environment["Worker__Queues"]);
+        Assert.True(Quantity.Parse(Kustomization.Text(gpu.Container["resources"]?["limits"]?["nvidia.com/gpu"]) ?? "0") >= 1, "no nvidia.com/gpu limit");
+        Assert.Contains(Kustomization.Items(gpu.PodSpec?["tolerations"]), t => Kustomization.Text(t["key"]) == "nvidia.com/gpu");
+        Assert.NotEmpty(Rendering.Labels(gpu.PodSpec?["nodeSelector"]));
+        Assert.Contains("worker-gpu", Kustomization.Text(gpu.Container["image"]));
+        Assert.Null(cpu.Container["resources"]?["limits"]?["nvidia.com/gpu"]);
+        Assert.DoesNotContain("gpu", cpu.Environment["Worker__Queues"].Split(','));
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
+    public void Hpa_ScalesTheApiDeployment_WithinSaneBounds(string name)
+    {
+        var rendering = Manifests.Render(name);
+        foreach (var hpa in rendering.OfKind("HorizontalPodAutoscaler"))
+        {
+            var target = hpa["spec"]!["scaleTargetRef"]!;
+            Assert.Equal("Deployment", Kustomization.Text(target["kind"]));
+            Assert.NotNull(rendering.Find("Deployment", Kustomization.Text(target["name"])!));
+            Assert.Equal("optimizer-api", Kustomization.Text(target["name"]));
+            var min = int.Parse(Kustomization.Text(hpa["spec"]!["minReplicas"])!);
+            Assert.InRange(min, 1, int.Parse(Kustomization.Text(hpa["spec"]!["maxReplicas"])!));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
+    public void ServicesAndDisruptionBudgets_SelectExistingPods_OnPortsTheyExpose(string name)
+    {
+        var rendering = Manifests.Render(name);
+        var deployments = rendering.OfKind("Deployment").ToList();
+        foreach (var service in rendering.OfKind("Service"))
+        {
+            var selector = Rendering.Labels(service["spec"]!["selector"]);
+            var pods = deployments.Where(d => Selects(selector, d)).ToList();
+            Assert.True(pods.Count == 1, $"Service {Rendering.Name(service)} selects {pods.Count} Deployments");
+            var ports = Rendering.Containers(pods[0]).SelectMany(c => Kustomization.Items(c["ports"])).ToList();
+            foreach (var port in Kustomization.Items(service["spec"]!["ports"]))
+            {
+                var target = Kustomization.Text(port["targetPort"]) ?? Kustomization.Text(port["port"]);
+                Assert.True(ports.Any(p => Kustomization.Text(p["name"]) == target || Kustomization.Text(p["containerPort"]) == target),
+                    $"Service {Rendering.Name(service)}: targetPort {target} is not a container port");
+            }
+        }
+        foreach (var budget in rendering.OfKind("PodDisruptionBudget"))
+        {
+            var selector = Rendering.Labels(budget["spec"]!["selector"]!["matchLabels"]);
+            Assert.Single(deployments, d => Selects(selector, d));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
+    public void TerminationGrace_CoversTheWorkersShutdown_AndTheApisDrain(string name)
+    {
+        // On SIGTERM the job's token fires at once; the host waits HostOptions.ShutdownTimeout (30 s, .NET's default: the
+        // worker does not change it) and Hangfire's server its ShutdownTimeout more, then the hand-back writes run.
+        var source = Repository.Read("src", "Worker", "Hosting", "WorkerHostingExtensions.cs");
+        Assert.DoesNotContain("HostOptions", source);
+        var hangfire = HangfireShutdownSeconds().Matches(source).Select(m => int.Parse(m.Groups["s"].Value)).Max();
+        foreach (var workload in Workload.All(Manifests.Render(name)).Where(w => w.IsOptimizer))
+        {
+            var grace = int.Parse(Kustomization.Text(workload.PodSpec?["terminationGracePeriodSeconds"]) ?? "30");
+            var sleep = Kustomization.Strings(workload.Container["lifecycle"]?["preStop"]?["exec"]?["command"]).Skip(1).Select(int.Parse).SingleOrDefault();
+            var needed = workload.IsWorker ? 30 + hangfire + 10 : sleep + 30 + 5;
+            Assert.True(grace >= needed, $"{workload.Name}: terminationGracePeriodSeconds {grace} < {needed}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
+    public void PreflightMemoryLimit_FitsTheSmallestWorker(string name)
+    {
+        var workloads = Workload.All(Manifests.Render(name)).Where(w => w.IsOptimizer).ToList();
+        var api = workloads.Single(w => w.Component == "api");
+        var smallest = workloads.Where(w => w.IsWorker)
+            .Min(w => Quantity.Parse(Kustomization.Text(w.Container["resources"]!["limits"]!["memory"])!));
+
+        Assert.True(api.Environment.TryGetValue("Optimizer__WorkerMemoryBytes", out var limit), "the Api would use its own pod's memory");
+        // The estimate runs about 1.5–2.5 GB below a worker's measured peak RSS (README "Operating at scale"): keep that margin.
+        Assert.InRange((double)long.Parse(limit), Gib, smallest - 2.5 * Gib);
+    }
+
+    [Fact]
+    public void CommittedSecrets_ArePlaceholders_AndTheFilledInFileIsIgnoredByGit()
+    {
+        var production = Manifests.Render(Manifests.Production);
+        var local = Manifests.Render(Manifests.Local);
+
+        Assert.Equal(["secrets.env.example"], production.Substitutions);
+        Assert.All(Data(production.Find("Secret", "optimizer-secrets")!).Values, v => Assert.Contains("REPLACE_ME", v));
+        Assert.Contains("REPLACE_ME", Data(local.Find("Secret", "optimizer-secrets")!)["Optimizer__AdminKey"]);
+        Assert.True(Git.IsIgnored("infra/k8s/overlays/production/secrets.env"), "secrets.env would be committed");
+    }
+
+    /// <summary>The queues of the methods (their attribute's default and any explicit one) and the gpu queue.</summary>
+    private static HashSet<string> Queues()
+    {
+        var queues = new HashSet<string> { "gpu" };
+        foreach (var file in Directory.EnumerateFiles(Repository.PathOf("src"), "*.cs", SearchOption.AllDirectories))
+        {
+            foreach (Match match in QueueAssignment().Matches(File.ReadAllText(file)))
+            {
+                queues.Add(match.Groups["q"].Value);
+            }
+        }
+        Assert.Contains("cpu", queues);
+        return queues;
+    }
+
+    private static bool Selects(IReadOnlyDictionary<string, string> selector, JsonObject deployment)
+    {
+        var labels = Rendering.PodLabels(deployment);
+        return selector.Count > 0 && selector.All(l => labels.GetValueOrDefault(l.Key) == l.Value);
+    }
+
+    private static Dictionary<string, string> Data(JsonObject secret) =>
+        ((JsonObject)secret["data"]!).ToDictionary(p => p.Key, p => Kustomization.Text(p.Value)!);
+
+    [GeneratedRegex("""ShutdownTimeout\s*=\s*TimeSpan\.FromSeconds\((?<s>\d+)\)""")]
+    private static partial Regex HangfireShutdownSeconds();
+
+    [GeneratedRegex("""\bQueue\s*(?:\{\s*get;\s*(?:init|set);\s*\})?\s*=\s*"(?<q>[a-z0-9_]+)"\s*;?""")]
+    private static partial Regex QueueAssignment();
+}
