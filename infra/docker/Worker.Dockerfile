@@ -31,9 +31,12 @@ ENV DOTNET_ENVIRONMENT=Production \
     Worker__Queues=cpu \
     Worker__WorkDir=/var/lib/optimizer/work \
     Worker__CorpusDir=/opt/optimizer/corpus \
-    Worker__HealthPort=8081
-# /healthz and /readyz for probes (Kubernetes, docker compose); the image has no curl, so no HEALTHCHECK here.
-EXPOSE 8081
+    Worker__HealthPort=8081 \
+    Worker__MetricsPort=9464 \
+    Worker__MetricsHost=*
+# /healthz and /readyz for probes (Kubernetes, docker compose) on 8081, Prometheus /metrics on 9464; the image has no
+# curl, so no HEALTHCHECK here.
+EXPOSE 8081 9464
 # Non-root user that the .NET images provide.
 USER $APP_UID
 ENTRYPOINT ["dotnet", "Optimizer.Worker.dll"]
