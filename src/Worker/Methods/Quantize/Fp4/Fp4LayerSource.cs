@@ -11,11 +11,16 @@ internal sealed class Fp4LayerSource
     private readonly Fp4Spec _spec;
     private readonly LayerParts<Fp4Linear> _parts;
 
-    public Fp4LayerSource(ModelFolder folder, Fp4Spec spec, Action<int, string> onQuantized)
+    /// <param name="folder">The floating-point source.</param>
+    /// <param name="spec">Group size, scale constraint, LoRC rank.</param>
+    /// <param name="onQuantized">Progress: called once per layer when it is quantized.</param>
+    /// <param name="rounded">Layers already rounded (GPTQ rounding), by weight name; the others are quantized by RTN here.</param>
+    public Fp4LayerSource(ModelFolder folder, Fp4Spec spec, Action<int, string> onQuantized,
+        IReadOnlyDictionary<string, Fp4Linear>? rounded = null)
     {
         _spec = spec;
         var partsPerLayer = 2 + (spec.Constraint == Fp4ScaleConstraint.RowPow2 ? 1 : 0) + (spec.LorcRank > 0 ? 2 : 0);
-        _parts = new LayerParts<Fp4Linear>(target => Fp4Linear.Quantize(
+        _parts = new LayerParts<Fp4Linear>(target => rounded?.GetValueOrDefault(target.WeightName) ?? Fp4Linear.Quantize(
             WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures, spec),
             partsPerLayer, onQuantized);
     }
