@@ -10,7 +10,7 @@ namespace Optimizer.Worker.Methods.Quantize.Fp4;
 
 /// <summary>
 /// FP4 E2M1 group-wise weight quantization (ALGORITHMS.md 1.6, ZeroQuant-FP) with M1/M2 scale constraints and optional
-/// LoRC, written as packed nibbles plus scales (docs/formats/fp4.md). Streams tensor by tensor; the model is never built.
+/// LoRC, written as packed nibbles plus scales (docs/formats/fp4.md). With RTN rounding it streams tensor by tensor and never builds the model.
 /// </summary>
 /// <remarks>
 /// Rounding is RTN, or GPTQ's (<c>rounding: gptq</c>, <see cref="Fp4GptqRounding"/>): that one builds the model and
