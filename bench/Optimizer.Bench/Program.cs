@@ -3,11 +3,12 @@ using Optimizer.Bench.FineTune;
 using Optimizer.Bench.Prune;
 using Optimizer.Bench.Quantize;
 
-// `quantize`: the quantization quality table on the bench fixture model (trained on first use), in process (no service needed).
+// `quantize [method...]`: the quantization quality table on the bench fixture model (trained on first use), in process
+// (no service needed); with methods, only the rows whose method contains one of them.
 if (args.Length > 0 && args[0] == "quantize")
 {
     var paths = BenchSettings.BenchFixturePaths();
-    return await QuantizeBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir);
+    return await QuantizeBenchmark.RunAsync(paths.FixtureDir, paths.CorpusDir, args[1..]);
 }
 
 // `latency`: decode ms per token, fp32 vs dequantized vs the low-bit kernels, on the test fixture and a random Llama, in process.

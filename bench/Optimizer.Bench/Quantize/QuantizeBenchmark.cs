@@ -20,8 +20,12 @@ internal static class QuantizeBenchmark
     /// <summary>Held-out tokens evaluated per row (32 windows of 256), enough to order the rows, cheap on 2 cores.</summary>
     private const int EvaluatedTokens = 8192;
 
-    public static async Task<int> RunAsync(string fixtureDir, string corpusDir)
+    /// <param name="fixtureDir">The bench fixture (model/ and heldout.txt).</param>
+    /// <param name="corpusDir">The npm corpora (Moby-Dick calibration chapters).</param>
+    /// <param name="only">Run only the rows whose method contains one of these (none: every row).</param>
+    public static async Task<int> RunAsync(string fixtureDir, string corpusDir, IReadOnlyList<string> only)
     {
+        var rows = QuantizeRows.All.Where(r => only.Count == 0 || only.Any(o => r.Method.Contains(o, StringComparison.Ordinal))).ToArray();
         var sourceDir = Path.Combine(fixtureDir, "model");
         var heldOut = await File.ReadAllTextAsync(Path.Combine(fixtureDir, "heldout.txt"));
         var calibration = new CalibrationText(MobyDickCorpus.Load(corpusDir).TrainText);
@@ -39,9 +43,9 @@ internal static class QuantizeBenchmark
             var fp32 = (await EvaluateAsync(sourceDir, null, heldOut)).CandidatePerplexity;
             Console.WriteLine($"| fp32 | 32 | {fp32:F2} | — | 0 | 32.00 | {ArtifactBytes(sourceDir) / 1048576.0:F1} | — | — |");
             var results = new List<(QuantizeRow Row, double Perplexity)>();
-            for (var index = 0; index < QuantizeRows.All.Length; index++)
+            for (var index = 0; index < rows.Length; index++)
             {
-                var row = QuantizeRows.All[index];
+                var row = rows[index];
                 var outputDir = Path.Combine(work, $"row-{index}");
                 Directory.CreateDirectory(outputDir);
                 var context = new PipelineContext(new Job("t_bench", "quantize", row.Method, "{}"),
@@ -56,7 +60,7 @@ internal static class QuantizeBenchmark
                 var evaluation = await EvaluateAsync(outputDir, sourceDir, heldOut);
                 var perplexity = evaluation.CandidatePerplexity;
                 results.Add((row, perplexity));
-                Console.WriteLine($"| {row.Method} | {row.Bits} | {perplexity:F2} | {(perplexity / fp32 - 1) * 100:+0.00;-0.00} % | {evaluation.MeanKl:F4} | " +
+                Console.WriteLine($"| {row.Method} | {row.Bits} | {perplexity:F2} | {SignedPercent.Format(perplexity / fp32 - 1)} | {evaluation.MeanKl:F4} | " +
                     $"{BitsPerWeight(outputDir, linears):F2} | {ArtifactBytes(outputDir) / 1048576.0:F1} | {rowClock.Elapsed.TotalSeconds:F1} | {peak / 1048576.0:F0} |");
                 Directory.Delete(outputDir, recursive: true);
             }
@@ -96,10 +100,20 @@ internal static class QuantizeBenchmark
     private static double BitsPerWeight(string outputDir, (HashSet<string> Prefixes, long Elements) linears)
     {
         using var folder = ModelFolder.Open(outputDir);
+        // Every tensor under a linear's prefix (BitStack nests its blocks: <prefix>.bitstack.<i>.u), as StoredBits counts.
         var bytes = folder.TensorNames
-            .Where(n => n.LastIndexOf('.') is var dot and > 0 && linears.Prefixes.Contains(n[..dot]) && !n.EndsWith(".bias", StringComparison.Ordinal))
+            .Where(n => !n.EndsWith(".bias", StringComparison.Ordinal) && Prefixes(n).Any(linears.Prefixes.Contains))
             .Sum(n => folder.GetEntry(n).ByteLength);
         return 8.0 * bytes / linears.Elements;
+    }
+
+    /// <summary>Every dotted prefix of <paramref name="name"/>, longest first (<c>a.b.c</c> → <c>a.b</c>, <c>a</c>).</summary>
+    private static IEnumerable<string> Prefixes(string name)
+    {
+        for (var dot = name.LastIndexOf('.'); dot > 0; dot = name.LastIndexOf('.', dot - 1))
+        {
+            yield return name[..dot];
+        }
     }
 
     internal sealed class CalibrationText(string text) : IDatasetText

@@ -1,4 +1,5 @@
 using Optimizer.Domain.Methods.Quantize.Awq;
+using Optimizer.Domain.Methods.Quantize.BitStack;
 using Optimizer.Domain.Methods.Quantize.D2Quant;
 using Optimizer.Domain.Methods.Quantize.Fp4;
 using Optimizer.Domain.Methods.Quantize.Fp8;
@@ -7,6 +8,7 @@ using Optimizer.Domain.Methods.Quantize.Ptqtp;
 using Optimizer.Domain.Methods.Quantize.Rtn;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Quantize.Awq;
+using Optimizer.Worker.Methods.Quantize.BitStack;
 using Optimizer.Worker.Methods.Quantize.D2Quant;
 using Optimizer.Worker.Methods.Quantize.Fp4;
 using Optimizer.Worker.Methods.Quantize.Fp8;
@@ -36,9 +38,13 @@ internal static class QuantizeRows
         Gptq(3, GptqOptions.Gptaq), Gptq(3, GptqOptions.ResComp),
         Awq(8), Awq(4), Awq(3), Awq(2),
         D2Quant(3), D2Quant(2),
-        new("fp4-e2m1-g32", 4, (c, _, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options(), t)),
-        new("fp4-e2m1-g32+lorc8", 4, (c, _, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options { LorcRank = 8 }, t)),
+        new("fp4-e2m1-g32", 4, (c, d, t) => new Fp4Pipeline(d).RunAsync(c, new Fp4Options(), t)),
+        new("fp4-e2m1-g32+lorc8", 4, (c, d, t) => new Fp4Pipeline(d).RunAsync(c, new Fp4Options { LorcRank = 8 }, t)),
+        new("fp4-e2m1-g32+gptq", 4, (c, d, t) => new Fp4Pipeline(d).RunAsync(c,
+            new Fp4Options { Rounding = Fp4Options.GptqRounding, CalibrationSamples = CalibrationSamples }, t)),
         new("ptqtp-g128", 2, (c, _, t) => new PtqtpPipeline().RunAsync(c, new PtqtpOptions(), t)),
+        // About one bit per block plus the rank-4 factors; evaluated with every block loaded.
+        new("bitstack-n4k4", 4, (c, _, t) => new BitStackPipeline().RunAsync(c, new BitStackOptions { Blocks = 4, Rank = 4 }, t)),
     ];
 
     private static QuantizeRow Rtn(int bits) =>

@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Common;
 using Optimizer.Api.Contracts.Jobs;
-using Optimizer.Domain.Jobs;
-using Optimizer.Domain.Models;
+using Optimizer.Api.Jobs;
 
 namespace Optimizer.Api.Endpoints;
 
@@ -34,37 +32,8 @@ public static class JobCheckpointEndpoints
         {
             return Problems.NotFound("job", id);
         }
-        var events = await db.JobEvents.AsNoTracking()
-            .Where(e => e.JobId == id && e.Stage == CheckpointEvents.Stage && e.DataJson != null)
-            .OrderBy(e => e.Seq).ToListAsync(cancellationToken);
-        var parsed = events.Select(Parse).OfType<CheckpointResponse>()
-            .GroupBy(c => c.Step).Select(g => g.First())
-            .Where(c => c.Step > (page.After ?? 0)).OrderBy(c => c.Step).ToList();
-        var ids = parsed.Select(c => c.ModelId).ToList();
-        var existing = await db.Models.AsNoTracking().Where(m => ids.Contains(m.Id) && m.TenantId == tenantId && m.Status == ModelStatus.Ready)
-            .Select(m => m.Id).ToListAsync(cancellationToken);
-        var rows = parsed.Where(c => existing.Contains(c.ModelId)).Take((page.Limit ?? Paging.DefaultLimit) + 1).ToList();
+        var rows = (await JobCheckpoints.ListAsync(db, tenantId, id, page.After ?? 0, cancellationToken))
+            .Take((page.Limit ?? Paging.DefaultLimit) + 1).ToList();
         return TypedResults.Ok(Paging.Create(rows, page.Limit ?? Paging.DefaultLimit, c => c, c => c.Step.ToString(CultureInfo.InvariantCulture)));
-    }
-
-    /// <summary>The checkpoint an event records; null for a malformed one (never fails the listing).</summary>
-    private static CheckpointResponse? Parse(JobEvent e)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(e.DataJson!);
-            var root = document.RootElement;
-            if (!root.TryGetProperty("step", out var step) || !root.TryGetProperty("model_id", out var model)
-                || step.ValueKind != JsonValueKind.Number || model.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-            JsonElement? metrics = root.TryGetProperty("metrics", out var m) ? m.Clone() : null;
-            return new CheckpointResponse(step.GetInt32(), metrics, model.GetString()!, e.At);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

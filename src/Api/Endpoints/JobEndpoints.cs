@@ -33,7 +33,7 @@ public static class JobEndpoints
     }
 
     [EndpointSummary("Create a job")]
-    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets, merges models whose tensors differ (naming the first), or a notify URL on a loopback, link-local or private address. "
+    [EndpointDescription("400 with field errors (params.<field>) for an invalid body; 422 when it names unknown models or datasets (judge and task datasets included), merges models whose tensors differ (naming the first), names an MWA job_id that is unknown, not a fine-tune or has fewer than two checkpoints, or a notify URL on a loopback, link-local or private address. "
         + "Nothing is queued unless it is valid. With notify URLs the response carries notify_secret (whsec_…), which signs their deliveries. "
         + "With an Idempotency-Key header, the same key and body within 24 hours answer 200 with the job the first request created (header Idempotent-Replayed: true); "
         + "the same key with a different body answers 409. Keys are per tenant. "
@@ -63,6 +63,12 @@ public static class JobEndpoints
         {
             return TypedResults.ValidationProblem(errors, detail: "The job is invalid; nothing was queued.");
         }
+        var resolution = await MwaJobCheckpoints.ResolveAsync(db, tenantId, valid, cancellationToken);
+        if (resolution.Error is not null)
+        {
+            return Problems.Unprocessable(resolution.Error + " Nothing was queued.");
+        }
+        valid = resolution.Job;
         var missing = await JobReferenceChecker.FindMissingAsync(db, tenantId, request, valid, cancellationToken);
         if (missing.Count > 0)
         {
@@ -150,6 +156,12 @@ public static class JobEndpoints
             return TypedResults.ValidationProblem(errors, detail: "The job is invalid.");
         }
         var tenantId = user.TenantId();
+        var resolution = await MwaJobCheckpoints.ResolveAsync(db, tenantId, valid, cancellationToken);
+        if (resolution.Error is not null)
+        {
+            return Problems.Unprocessable(resolution.Error);
+        }
+        valid = resolution.Job;
         var missing = await JobReferenceChecker.FindMissingAsync(db, tenantId, request, valid, cancellationToken);
         if (missing.Count > 0)
         {

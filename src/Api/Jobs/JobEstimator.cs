@@ -87,8 +87,10 @@ public static class JobEstimator
     private static (long Samples, long? SeqLen) CalibrationOf(object options)
     {
         var json = JsonSerializer.SerializeToElement(options, options.GetType(), Domain.Common.OptimizerJson.Options);
-        long samples = json.TryGetProperty("calibration_samples", out var n) && n.TryGetInt64(out var count) ? count : 1;
-        long? seqLen = json.TryGetProperty("seq_len", out var s) && s.TryGetInt64(out var length) ? length : null;
+        // A null option (e.g. evaluate's seq_len, defaulted by the worker) is absent, not a number.
+        long samples = json.TryGetProperty("calibration_samples", out var n) && n.ValueKind == JsonValueKind.Number
+            && n.TryGetInt64(out var count) ? count : 1;
+        long? seqLen = json.TryGetProperty("seq_len", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var length) ? length : null;
         return (samples, seqLen);
     }
 }

@@ -26,20 +26,11 @@ public static class JobReferenceChecker
             Add(models, field, id);
         }
         Add(datasets, "calibration_dataset_id", request.CalibrationDatasetId);
-        Add(datasets, "evaluation.dataset_id", job.Evaluation?.DatasetId);
-        // Options records name their references by convention (*ModelId, *DatasetId), e.g. evaluate's baseline_model_id.
-        foreach (var property in job.Options.GetType().GetProperties().Where(p => p.PropertyType == typeof(string)))
+        if (job.Evaluation is not null)
         {
-            var field = "params." + System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
-            if (property.Name.EndsWith("ModelId", StringComparison.Ordinal))
-            {
-                Add(models, field, (string?)property.GetValue(job.Options));
-            }
-            else if (property.Name.EndsWith("DatasetId", StringComparison.Ordinal))
-            {
-                Add(datasets, field, (string?)property.GetValue(job.Options));
-            }
+            AddByConvention(models, datasets, "evaluation.", job.Evaluation);
         }
+        AddByConvention(models, datasets, "params.", job.Options);
         var modelIds = models.Select(m => m.Id).Distinct().ToList();
         var datasetIds = datasets.Select(d => d.Id).Distinct().ToList();
         var foundModels = await db.Models.AsNoTracking()
@@ -53,6 +44,35 @@ public static class JobReferenceChecker
             .. models.Where(m => !foundModels.Contains(m.Id)).Select(m => $"{m.Field}: no ready model '{m.Id}' exists."),
             .. datasets.Where(d => !foundDatasets.Contains(d.Id)).Select(d => $"{d.Field}: no dataset '{d.Id}' exists."),
         ];
+    }
+
+    /// <summary>
+    /// Options records name their references by convention: <c>*ModelId</c> / <c>*DatasetId</c> strings and
+    /// <c>*ModelIds</c> / <c>*DatasetIds</c> lists, e.g. evaluate's baseline_model_id, judge_model_id and task_dataset_ids.
+    /// </summary>
+    private static void AddByConvention(List<(string, string)> models, List<(string, string)> datasets, string prefix, object options)
+    {
+        foreach (var property in options.GetType().GetProperties())
+        {
+            var field = prefix + System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+            var target = property.Name.EndsWith("ModelId", StringComparison.Ordinal) || property.Name.EndsWith("ModelIds", StringComparison.Ordinal)
+                ? models
+                : property.Name.EndsWith("DatasetId", StringComparison.Ordinal) || property.Name.EndsWith("DatasetIds", StringComparison.Ordinal)
+                    ? datasets
+                    : null;
+            switch (target is null ? null : property.GetValue(options))
+            {
+                case string id:
+                    Add(target!, field, id);
+                    break;
+                case IEnumerable<string> ids:
+                    foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+                    {
+                        Add(target!, $"{field}[{i}]", id);
+                    }
+                    break;
+            }
+        }
     }
 
     private static void Add(List<(string, string)> list, string field, string? id)

@@ -31,44 +31,45 @@ public static class Fp4Quantizer
         for (var r = 0; r < rows; r++)
         {
             var rowGroups = groupScales.Slice(r * groups, groups);
+            var rowScale = 1f;
+            if (constraint == Fp4ScaleConstraint.RowPow2)
+            {
+                rowScale = RowScale(AbsMax(weight.Slice(r * columns, columns)));
+            }
+            else if (constraint is not (Fp4ScaleConstraint.None or Fp4ScaleConstraint.Pow2))
+            {
+                throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "unknown scale constraint");
+            }
+            rowScales[r] = rowScale;
             for (var g = 0; g < groups; g++)
             {
-                rowGroups[g] = AbsMax(weight.Slice(r * columns + g * width, width)) / Fp4.MaxValue;
-            }
-            rowScales[r] = 1f;
-            switch (constraint)
-            {
-                case Fp4ScaleConstraint.None:
-                    foreach (ref var s in rowGroups)
-                    {
-                        s = s > 0f ? s : 1f;
-                    }
-                    break;
-                case Fp4ScaleConstraint.Pow2:
-                    foreach (ref var s in rowGroups)
-                    {
-                        s = s > 0f ? CeilPow2(s) : 1f;
-                    }
-                    break;
-                case Fp4ScaleConstraint.RowPow2:
-                    var rowScale = 0f;
-                    foreach (var s in rowGroups)
-                    {
-                        rowScale = MathF.Max(rowScale, s);
-                    }
-                    rowScale = rowScale > 0f ? rowScale : 1f;
-                    rowScales[r] = rowScale;
-                    foreach (ref var s in rowGroups)
-                    {
-                        // k = floor(log2(S_row / s)) ≥ 0, so S_row·2^-k ≥ s: the group's absmax never saturates.
-                        var k = s > 0f ? Math.Clamp(MathF.ILogB(rowScale / s), 0, 126) : 0;
-                        s = MathF.ScaleB(1f, -k);
-                    }
-                    break;
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "unknown scale constraint");
+                rowGroups[g] = GroupScale(AbsMax(weight.Slice(r * columns + g * width, width)), constraint, rowScale);
             }
         }
+    }
+
+    /// <summary>
+    /// M2's real scale of a row whose largest magnitude is <paramref name="rowAbsMax"/>: <c>absmax / 6</c> (the largest
+    /// of its groups' scales), 1 for an all-zero row. The other constraints have no row scale (1).
+    /// </summary>
+    public static float RowScale(float rowAbsMax) => rowAbsMax > 0f ? rowAbsMax / Fp4.MaxValue : 1f;
+
+    /// <summary>
+    /// The group scale of a group whose largest magnitude is <paramref name="groupAbsMax"/> under <paramref name="constraint"/>
+    /// (for M2, the power-of-two factor below <paramref name="rowScale"/>); 1 for an all-zero group.
+    /// </summary>
+    /// <remarks>Shared with GPTQ rounding onto the FP4 grid, which fits one group at a time.</remarks>
+    public static float GroupScale(float groupAbsMax, Fp4ScaleConstraint constraint, float rowScale)
+    {
+        var s = groupAbsMax / Fp4.MaxValue;
+        return constraint switch
+        {
+            Fp4ScaleConstraint.None => s > 0f ? s : 1f,
+            Fp4ScaleConstraint.Pow2 => s > 0f ? CeilPow2(s) : 1f,
+            // k = floor(log2(S_row / s)) >= 0, so S_row·2^-k >= s: the group's absmax never saturates.
+            Fp4ScaleConstraint.RowPow2 => MathF.ScaleB(1f, -(s > 0f ? Math.Clamp(MathF.ILogB(rowScale / s), 0, 126) : 0)),
+            _ => throw new ArgumentOutOfRangeException(nameof(constraint), constraint, "unknown scale constraint"),
+        };
     }
 
     /// <summary>Packed codes (two per byte, <see cref="Fp4.Pack"/>) of <c>w / (rowScale · groupScale)</c>.</summary>
@@ -128,7 +129,8 @@ public static class Fp4Quantizer
     /// <summary>The power of two an E8M0 byte stands for (255 is the format's NaN).</summary>
     public static float FromE8M0(byte e8m0) => e8m0 == 255 ? float.NaN : MathF.ScaleB(1f, e8m0 - 127);
 
-    private static float AbsMax(ReadOnlySpan<float> values)
+    /// <summary>The largest magnitude in <paramref name="values"/> (0 when empty).</summary>
+    public static float AbsMax(ReadOnlySpan<float> values)
     {
         var max = 0f;
         foreach (var v in values)

@@ -21,6 +21,8 @@ public sealed record EvaluationMetrics
     /// <summary>Weights stored quantized (elements of the original linears) and the bytes their packed tensors take.</summary>
     public long QuantizedParameters { get; init; }
     public long QuantizedBytes { get; init; }
+    /// <summary>The quantized linears' size follows from bits and group size (<see cref="WeightStats.SizeSetByBits"/>).</summary>
+    public bool QuantizedSizeSetByBits { get; init; } = true;
     /// <summary>Smallest input and output size among the quantized linears (for the size budget's overhead).</summary>
     public int MinQuantizedInFeatures { get; init; }
     public int MinQuantizedOutFeatures { get; init; }

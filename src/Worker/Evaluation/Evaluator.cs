@@ -33,6 +33,7 @@ public sealed class Evaluator(IDatasetText datasets, ILanguageModelComparer comp
             BaselineSizeBytes = baselineStats?.SizeBytes,
             QuantizedParameters = stats.QuantizedParameters,
             QuantizedBytes = stats.QuantizedBytes,
+            QuantizedSizeSetByBits = stats.SizeSetByBits,
             OtherParameters = stats.OtherParameters,
             OtherBytes = stats.OtherBytes,
             MinQuantizedInFeatures = stats.MinQuantizedInFeatures,

@@ -66,7 +66,8 @@ public static class RubricBank
             Id = "efficiency.size_within_budget",
             Category = "efficiency",
             IsCritical = (_, _) => true,
-            IsRelevant = c => c.IsQuantized && c.Metrics.QuantizedParameters > 0,
+            // LoRC factors, trit planes and BitStack blocks are sized by their layouts, not by (bits + overhead).
+            IsRelevant = c => c.IsQuantized && c.Metrics.QuantizedParameters > 0 && c.Metrics.QuantizedSizeSetByBits,
             Question = (c, _) => $"Is the output no larger than (bits + overhead)/16 of its float16 size, i.e. at most {c.Bits} + " +
                 $"{Overhead(c).ToString("0.###", CultureInfo.InvariantCulture)} bits per quantized weight, other tensors as stored?",
             Check = (c, _) =>

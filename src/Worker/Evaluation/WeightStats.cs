@@ -16,8 +16,6 @@ public sealed record WeightStats(
     int MinQuantizedOutFeatures,
     IReadOnlyList<string> NonFiniteTensors)
 {
-    private static readonly string[] s_packedSuffixes = [".qweight", ".qzeros", ".scales", ".g_idx"];
-
     /// <summary>Reads every <c>*.safetensors</c> file of <paramref name="dir"/>.</summary>
     /// <param name="dir">The model folder.</param>
     /// <param name="bits">The GPTQ bits when the folder is quantized (to count packed weights), else null.</param>
@@ -25,6 +23,7 @@ public sealed record WeightStats(
     {
         long size = 0, quantizedParams = 0, quantizedBytes = 0, otherParams = 0, otherBytes = 0;
         int minIn = int.MaxValue, minOut = int.MaxValue;
+        var sizeSetByBits = true;
         var nonFinite = new List<string>();
         foreach (var path in Directory.GetFiles(dir, "*.safetensors", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
@@ -36,35 +35,19 @@ public sealed record WeightStats(
             var json = new byte[headerLength];
             stream.ReadExactly(json);
             var header = SafetensorsHeader.Parse(json, stream.Length - 8 - headerLength);
-            var names = header.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-            var fp8Names = header.Tensors.Where(t => t.Dtype.IsFp8()).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            var linears = QuantizedLinears.Find(header.Tensors, bits, t => ReadInt32s(stream, header.DataStart, t));
+            foreach (var linear in linears.Values)
+            {
+                quantizedParams += linear.OutFeatures * linear.InFeatures;
+                minIn = (int)Math.Min(minIn, linear.InFeatures);
+                minOut = (int)Math.Min(minOut, linear.OutFeatures);
+                sizeSetByBits &= linear.SizeSetByBits;
+            }
             foreach (var tensor in header.Tensors)
             {
-                var packed = bits is not null && s_packedSuffixes.Any(s => tensor.Name.EndsWith(s, StringComparison.Ordinal))
-                    && names.Contains(PrefixOf(tensor.Name) + ".qweight");
-                // FP8 (docs/formats/fp8.md): an F8 weight and its float32 weight_scale.
-                var fp8Weight = fp8Names.Contains(tensor.Name) && tensor.Shape.Length == 2 && names.Contains(tensor.Name + "_scale");
-                if (fp8Weight || (tensor.Name.EndsWith(".weight_scale", StringComparison.Ordinal)
-                    && fp8Names.Contains(tensor.Name[..^"_scale".Length])))
+                if (QuantizedLinears.OwnerOf(tensor.Name, linears) is not null)
                 {
                     quantizedBytes += tensor.ByteLength;
-                    if (fp8Weight)
-                    {
-                        quantizedParams += tensor.ElementCount;
-                        minIn = (int)Math.Min(minIn, tensor.Shape[1]);
-                        minOut = (int)Math.Min(minOut, tensor.Shape[0]);
-                    }
-                }
-                else if (packed)
-                {
-                    quantizedBytes += tensor.ByteLength;
-                    if (tensor.Name.EndsWith(".qweight", StringComparison.Ordinal) && tensor.Shape.Length == 2)
-                    {
-                        var inFeatures = tensor.Shape[0] * 32 / bits!.Value;
-                        quantizedParams += inFeatures * tensor.Shape[1];
-                        minIn = (int)Math.Min(minIn, inFeatures);
-                        minOut = (int)Math.Min(minOut, tensor.Shape[1]);
-                    }
                 }
                 else
                 {
@@ -78,10 +61,26 @@ public sealed record WeightStats(
             }
         }
         return new WeightStats(size, quantizedParams, quantizedBytes, otherParams, otherBytes,
-            minIn == int.MaxValue ? 0 : minIn, minOut == int.MaxValue ? 0 : minOut, nonFinite);
+            minIn == int.MaxValue ? 0 : minIn, minOut == int.MaxValue ? 0 : minOut, nonFinite) { SizeSetByBits = sizeSetByBits };
     }
 
-    private static string PrefixOf(string name) => name[..name.LastIndexOf('.')];
+    /// <summary>
+    /// True when every quantized linear's size follows from its bit width and group size (int packing, FP8, FP4 without
+    /// LoRC); LoRC factors, trit planes and BitStack blocks are sized by their layouts (<see cref="QuantizedLinears.Linear"/>).
+    /// </summary>
+    public bool SizeSetByBits { get; init; } = true;
+
+    private static int[] ReadInt32s(Stream stream, long dataStart, TensorEntry tensor)
+    {
+        if (tensor.Dtype != SafetensorsDtype.I32 || tensor.ByteLength > 64)
+        {
+            return [];
+        }
+        var bytes = new byte[tensor.ByteLength];
+        stream.Position = dataStart + tensor.Begin;
+        stream.ReadExactly(bytes);
+        return [.. Enumerable.Range(0, bytes.Length / 4).Select(i => BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4 * i)))];
+    }
 
     private static bool IsFinite(Stream stream, long dataStart, TensorEntry tensor)
     {

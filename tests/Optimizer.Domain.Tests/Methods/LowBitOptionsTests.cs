@@ -29,6 +29,8 @@ public sealed class LowBitOptionsTests
     {
         var fp4 = Assert.IsType<Fp4Options>(Bind("fp4", """{"group_size":16,"scale_constraint":"row_pow2","lorc_rank":8,"activations":"none"}""").Options);
         Assert.Equal(new Fp4Options { GroupSize = 16, ScaleConstraint = "row_pow2", LorcRank = 8, Activations = "none" }, fp4);
+        var gptq = Assert.IsType<Fp4Options>(Bind("fp4", """{"rounding":"gptq","act_order":false,"damp_percent":0.05,"calibration_samples":16,"seq_len":256}""").Options);
+        Assert.Equal(new Fp4Options { Rounding = "gptq", ActOrder = false, DampPercent = 0.05, CalibrationSamples = 16, SeqLen = 256 }, gptq);
         var ptqtp = Assert.IsType<PtqtpOptions>(Bind("ptqtp", """{"group_size":-1,"max_iters":5,"ridge_lambda":0.5}""").Options);
         Assert.Equal(new PtqtpOptions { GroupSize = -1, MaxIters = 5, RidgeLambda = 0.5 }, ptqtp);
     }
@@ -38,6 +40,7 @@ public sealed class LowBitOptionsTests
     [InlineData("fp4", """{"group_size":24}""", "params.group_size")]
     [InlineData("fp4", """{"lorc_rank":-1}""", "params.lorc_rank")]
     [InlineData("fp4", """{"rounding":"awq"}""", "params.rounding")]
+    [InlineData("fp4", """{"rounding":"gptq","calibration_samples":0}""", "params.calibration_samples")]
     [InlineData("ptqtp", """{"max_iters":0}""", "params.max_iters")]
     [InlineData("ptqtp", """{"group_size":100}""", "params.group_size")]
     [InlineData("bitstack", """{"blocks":0}""", "params.blocks")]

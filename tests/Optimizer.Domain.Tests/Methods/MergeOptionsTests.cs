@@ -63,6 +63,20 @@ public sealed class MergeOptionsTests
     }
 
     [Fact]
+    public void Bind_TakesAJobIdInsteadOfCheckpoints_ForMwa()
+    {
+        var byJob = Assert.IsType<MwaOptions>(Bind("mwa", """{"job_id":"job_abc"}""").Options);
+        Assert.Equal("job_abc", byJob.JobId);
+        Assert.Empty(byJob.ReferencedModels());
+        // Resolution fills the checkpoints; their rules still apply then.
+        Assert.NotEmpty((byJob with { Checkpoints = [new MwaCheckpoint("mdl_a", 10)] }).CheckpointErrors());
+
+        Assert.Contains("params.job_id", Bind("mwa", """{"job_id":"abc"}""").Errors.Keys);
+        Assert.Contains("params.checkpoints", Bind("mwa",
+            """{"job_id":"job_abc","checkpoints":[{"model_id":"mdl_a","step":10,"loss":1},{"model_id":"mdl_b","step":20,"loss":2}]}""").Errors.Keys);
+    }
+
+    [Fact]
     public void Inputs_DependOnTheRwsMode()
     {
         var extract = Assert.IsType<RwsOptions>(Bind("rws", """{"mode":"extract","layers":[0]}""").Options);

@@ -3,12 +3,14 @@ using Optimizer.Domain.Methods.Prune.SparseGpt;
 using Optimizer.Domain.Methods.Prune.Wanda;
 using Optimizer.Domain.Methods.Quantize.Awq;
 using Optimizer.Domain.Methods.Quantize.D2Quant;
+using Optimizer.Domain.Methods.Quantize.Fp4;
 using Optimizer.Domain.Methods.Quantize.Gptq;
 using Optimizer.Worker.Execution;
 using Optimizer.Worker.Methods.Prune.SparseGpt;
 using Optimizer.Worker.Methods.Prune.Wanda;
 using Optimizer.Worker.Methods.Quantize.Awq;
 using Optimizer.Worker.Methods.Quantize.D2Quant;
+using Optimizer.Worker.Methods.Quantize.Fp4;
 using Optimizer.Worker.Methods.Quantize.Gptq;
 using Optimizer.Worker.Tests.Support;
 
@@ -22,7 +24,7 @@ public sealed class CalibratedResumeTests
 {
     private const int Blocks = 3;
 
-    public static TheoryData<string> Methods => ["gptq", "gptq-gptaq", "awq", "d2quant", "wanda", "sparsegpt"];
+    public static TheoryData<string> Methods => ["gptq", "gptq-gptaq", "awq", "d2quant", "fp4-gptq", "wanda", "sparsegpt"];
 
     [Theory]
     [MemberData(nameof(Methods))]
@@ -62,6 +64,10 @@ public sealed class CalibratedResumeTests
             "d2quant" => await new D2QuantPipeline(calibration).RunAsync(context, new D2QuantOptions
             {
                 Bits = 2, GroupSize = 32, CalibrationSamples = 6, SeqLen = 32, Grid = 4,
+            }, ct),
+            "fp4-gptq" => await new Fp4Pipeline(calibration).RunAsync(context, new Fp4Options
+            {
+                GroupSize = 32, Rounding = Fp4Options.GptqRounding, CalibrationSamples = 6, SeqLen = 32,
             }, ct),
             "wanda" => await new WandaPipeline(calibration).RunAsync(context, new WandaOptions
             {

@@ -148,6 +148,46 @@ public sealed class TaskVectorMergeTests
         AssertClose([0.5f, 1.5f], merged);
     }
 
+    [Fact]
+    public void Combine_DareTiesDropsByTheSeededMasksAndElectsSigns_UnlikeTaskArithmetic()
+    {
+        using var scope = torch.NewDisposeScope();
+        const string name = "model.layers.0.mlp.up_proj.weight";
+        float[] tau1 = [0.5f, -0.2f, 0.3f, 0.1f, -0.4f, 0.6f, 0.2f, -0.1f, 0.7f, -0.3f, 0.4f, -0.5f];
+        float[] tau2 = [-0.3f, 0.4f, 0.2f, -0.5f, -0.1f, 0.3f, -0.6f, 0.2f, -0.2f, 0.1f, -0.7f, 0.6f];
+        var baseTensor = torch.zeros(12);
+        var tensors = new MergeTensors(name, baseTensor, [torch.tensor(tau1), torch.tensor(tau2)], [1.0, 1.0]);
+        var options = new Optimizer.Domain.Methods.Merge.Dare.DareTiesOptions { Density = 0.5, Seed = 7, Rescale = "expectation" };
+
+        var dareTies = TaskVectorMerge.Combine(tensors, Optimizer.Worker.Methods.Merge.Dare.DareSettings.From(options, signConsensus: true));
+        var dareLinear = TaskVectorMerge.Combine(tensors, Optimizer.Worker.Methods.Merge.Dare.DareSettings.From(options, signConsensus: false));
+        var taskArithmetic = TaskVectorMerge.Combine(tensors,
+            new TaskVectorSettings(Sparsification.None, SignConsensus: false, 1.0, DareRescale.None, 0, Normalize: false, Lambda: 1));
+
+        // The known masks: the Bernoulli(0.5) draws of each model's stream for this tensor and seed.
+        var masks = new[] { 0, 1 }.Select(i => torch.bernoulli(torch.full(12, 0.5f), new torch.Generator(MaskSeeds.For(7, name, i)))
+            .data<float>().ToArray()).ToArray();
+        Assert.All(masks, m => Assert.Contains(0f, m));
+        Assert.All(masks, m => Assert.Contains(1f, m));
+        var expected = new float[12];
+        var expectedLinear = new float[12];
+        for (var k = 0; k < 12; k++)
+        {
+            var d1 = tau1[k] * masks[0][k] / 0.5f;
+            var d2 = tau2[k] * masks[1][k] / 0.5f;
+            var elected = d1 + d2 >= 0 ? 1 : -1;
+            // TIES keeps only the entries whose sign is the elected one (a dropped entry, 0, never matches).
+            expected[k] = (Math.Sign(d1) == elected ? d1 : 0) + (Math.Sign(d2) == elected ? d2 : 0);
+            expectedLinear[k] = d1 + d2;
+        }
+        AssertClose(expected, dareTies);
+        AssertClose(expectedLinear, dareLinear);
+        // Where both survive with opposite signs, TIES differs from the plain sum; so must the merges.
+        Assert.Contains(Enumerable.Range(0, 12), k => Math.Abs(expected[k] - expectedLinear[k]) > 1e-3);
+        Assert.False(dareTies.allclose(taskArithmetic, rtol: 0, atol: 1e-4), "dare_ties gave the task-arithmetic merge");
+        Assert.False(dareTies.allclose(dareLinear, rtol: 0, atol: 1e-4), "dare_ties gave the dare_linear merge (no sign election)");
+    }
+
     private static void AssertClose(float[] expected, Tensor actual)
     {
         var values = actual.to_type(ScalarType.Float32).data<float>().ToArray();

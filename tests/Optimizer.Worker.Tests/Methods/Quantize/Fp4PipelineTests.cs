@@ -24,7 +24,7 @@ public sealed class Fp4PipelineTests
         TinyLlama.Write(sourceDir);
         var options = new Fp4Options { ScaleConstraint = constraint, GroupSize = groupSize, LorcRank = lorcRank };
 
-        var result = await new Fp4Pipeline().RunAsync(PipelineRun.Context(work.Path, sourceDir, outputDir, "fp4"), options, CancellationToken.None);
+        var result = await new Fp4Pipeline(new FixedDatasetText("")).RunAsync(PipelineRun.Context(work.Path, sourceDir, outputDir, "fp4"), options, CancellationToken.None);
 
         Assert.Equal(new QuantizationInfo("fp4", 4, groupSize, "fp4_e2m1"), result.Output!.Quantization);
         Assert.Equal(TinyLlama.Layers * TinyLlama.LinearNames.Length, result.Metrics["quantized_layers"]);
@@ -92,8 +92,8 @@ public sealed class Fp4PipelineTests
         }
         var plain = Path.Combine(work.Path, "plain");
         var lorc = Path.Combine(work.Path, "lorc");
-        await new Fp4Pipeline().RunAsync(PipelineRun.Context(work.Path, sourceDir, plain, "fp4"), new Fp4Options(), CancellationToken.None);
-        await new Fp4Pipeline().RunAsync(PipelineRun.Context(work.Path, sourceDir, lorc, "fp4"), new Fp4Options { LorcRank = 8 }, CancellationToken.None);
+        await new Fp4Pipeline(new FixedDatasetText("")).RunAsync(PipelineRun.Context(work.Path, sourceDir, plain, "fp4"), new Fp4Options(), CancellationToken.None);
+        await new Fp4Pipeline(new FixedDatasetText("")).RunAsync(PipelineRun.Context(work.Path, sourceDir, lorc, "fp4"), new Fp4Options { LorcRank = 8 }, CancellationToken.None);
 
         Assert.True(Error(lorc) < 0.95 * Error(plain), $"LoRC {Error(lorc)} vs plain {Error(plain)}");
     }

@@ -22,11 +22,28 @@ public sealed class LowBitFixtureTests(ITestOutputHelper output)
     public async Task Fp4_KeepsPerplexityNearFp32_OnFixtureModel(string constraint, int lorcRank, double maxIncrease)
     {
         var options = new Fp4Options { ScaleConstraint = constraint, LorcRank = lorcRank };
-        var (result, comparison) = await MeasureAsync("fp4", (c, t) => new Fp4Pipeline().RunAsync(c, options, t),
+        var (result, comparison) = await MeasureAsync("fp4", (c, t) => new Fp4Pipeline(new FixedDatasetText("")).RunAsync(c, options, t),
             $"fp4 g32 {constraint} lorc {lorcRank}");
         Assert.InRange(comparison.CandidatePerplexity / comparison.BaselinePerplexity!.Value - 1, -0.05, maxIncrease);
         // g32: 4 bits + 16/32 (float16 scales) or 8/32 (E8M0) + M2's row scales; LoRC adds 16·r·(out+in)/(out·in).
         Assert.InRange((double)result.Metrics["bits_per_weight"]!, 4.25, lorcRank > 0 ? 8.0 : 4.5);
+    }
+
+    [Fact]
+    public async Task Fp4GptqRounding_IsNoFurtherFromFp32ThanRtn_OnFixtureModel()
+    {
+        var rtnOptions = new Fp4Options { ScaleConstraint = "row_pow2" };
+        var gptqOptions = rtnOptions with { Rounding = Fp4Options.GptqRounding, CalibrationSamples = 16, SeqLen = 256 };
+        var (rtnResult, rtn) = await MeasureAsync("fp4", (c, t) => new Fp4Pipeline(new FixedDatasetText("")).RunAsync(c, rtnOptions, t),
+            "fp4 g32 row_pow2 rtn");
+        var (result, gptq) = await MeasureAsync("fp4", (c, t) => new Fp4Pipeline(FixedDatasetText.MobyDickCalibration()).RunAsync(c, gptqOptions, t),
+            "fp4 g32 row_pow2 gptq");
+
+        Assert.Equal(rtnResult.Metrics["quantized_layers"], result.Metrics["quantized_layers"]);
+        Assert.InRange(gptq.CandidatePerplexity / gptq.BaselinePerplexity!.Value - 1, -0.05, 0.30);
+        // Same layout, same size; GPTQ's error feedback (calibrated on other chapters) must not move the model further from fp32.
+        Assert.Equal(rtnResult.Metrics["bits_per_weight"], result.Metrics["bits_per_weight"]);
+        Assert.True(gptq.MeanKl <= rtn.MeanKl * 1.05, $"KL(fp32 ‖ fp4) gptq {gptq.MeanKl} vs rtn {rtn.MeanKl}");
     }
 
     [Fact]

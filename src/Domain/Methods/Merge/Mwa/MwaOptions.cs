@@ -14,9 +14,9 @@ public sealed record MwaCheckpoint(string ModelId, long Step, double? Loss = nul
 /// <c>t_i^p</c> (step), normalised to sum to 1, then <c>θ = Σ w_i θ_i</c>.
 /// </summary>
 /// <remarks>
-/// The checkpoints are listed explicitly (<see cref="Checkpoints"/>). A fine-tune job's checkpoints
-/// (<c>GET /v1/jobs/{id}/checkpoints</c> = <c>{step, metrics, model_id}</c>) map one-to-one onto
-/// <see cref="MwaCheckpoint"/>, which is how a <c>job_id</c> form can be added.
+/// The checkpoints are listed explicitly (<see cref="Checkpoints"/>) or named by a fine-tune job (<see cref="JobId"/>):
+/// the Api then maps that job's <c>GET /v1/jobs/{id}/checkpoints</c> entries (<c>{step, metrics.loss, model_id}</c>)
+/// onto <see cref="Checkpoints"/> at submission, so the stored job lists the checkpoints it averages.
 /// </remarks>
 [Method("merge", "mwa",
     Description = "Metrics-weighted averaging of a run's checkpoints: weights from loss (L^-p) or step (t^p), normalised to sum to 1.",
@@ -26,8 +26,14 @@ public sealed record MwaOptions : IMergeOptions, IModelReferences, IValidatableO
     public const string LossMetric = "loss";
     public const string StepMetric = "step";
 
-    [Description("The checkpoints to average: [{model_id, step, loss}] (at least two; loss is needed for metric \"loss\").")]
+    /// <summary>Prefix of job ids (API.md): a <see cref="JobId"/> without it is malformed.</summary>
+    public const string JobIdPrefix = "job_";
+
+    [Description("The checkpoints to average: [{model_id, step, loss}] (at least two; loss is needed for metric \"loss\"). Leave empty when job_id is given.")]
     public IReadOnlyList<MwaCheckpoint> Checkpoints { get; init; } = [];
+
+    [Description("A fine-tune job (job_…) whose checkpoints (GET /v1/jobs/{id}/checkpoints: step, metrics.loss, model_id) are averaged, instead of listing checkpoints. Resolved at submission: the job must be yours, a fine-tune, and have at least two checkpoints.")]
+    public string? JobId { get; init; }
 
     [Description("\"loss\" (lower loss weighs more: w ∝ L^-p) or \"step\" (later checkpoints weigh more: w ∝ t^p).")]
     [AllowedValues(LossMetric, StepMetric)]
@@ -44,6 +50,25 @@ public sealed record MwaOptions : IMergeOptions, IModelReferences, IValidatableO
         Checkpoints.Select((c, i) => ($"params.checkpoints[{i}].model_id", c.ModelId));
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (JobId is null)
+        {
+            return CheckpointErrors();
+        }
+        var errors = new List<ValidationResult>();
+        if (!JobId.StartsWith(JobIdPrefix, StringComparison.Ordinal) || JobId.Length == JobIdPrefix.Length)
+        {
+            errors.Add(new ValidationResult($"job_id must be a job id ({JobIdPrefix}…).", [nameof(JobId)]));
+        }
+        if (Checkpoints.Count > 0)
+        {
+            errors.Add(new ValidationResult("give either job_id or checkpoints, not both.", [nameof(Checkpoints)]));
+        }
+        return errors;
+    }
+
+    /// <summary>The rules of <see cref="Checkpoints"/>; the Api also applies them to the checkpoints it maps from a <see cref="JobId"/>.</summary>
+    public IEnumerable<ValidationResult> CheckpointErrors()
     {
         if (Checkpoints.Count < 2 || Checkpoints.Count > 256)
         {

@@ -16,6 +16,9 @@ namespace Optimizer.Domain.Methods.Quantize.Fp4;
     ReferenceUrl = "https://arxiv.org/abs/2307.09782")]
 public sealed record Fp4Options : IValidatableObject
 {
+    public const string RoundToNearest = "rtn";
+    public const string GptqRounding = "gptq";
+
     [Description("Input channels that share one scale (32 = the MXFP4 block); -1 means one scale per output channel. Must divide every quantized layer's input size.")]
     public int GroupSize { get; init; } = 32;
 
@@ -27,9 +30,24 @@ public sealed record Fp4Options : IValidatableObject
     [Range(0, 1024)]
     public int LorcRank { get; init; }
 
-    [Description("How weights are rounded onto the FP4 grid: rtn (round to nearest, ties to even).")]
-    [AllowedValues("rtn")]
-    public string Rounding { get; init; } = "rtn";
+    [Description("How weights are rounded onto the FP4 grid: rtn (round to nearest, ties to even; streams tensor by tensor) or gptq (GPTQ's Hessian error feedback, calibrated layer by layer on the job's calibration dataset, as ZeroQuant-FP does; group scales stay those of rtn).")]
+    [AllowedValues(RoundToNearest, GptqRounding)]
+    public string Rounding { get; init; } = RoundToNearest;
+
+    [Description("GPTQ rounding only: quantize columns in order of decreasing Hessian diagonal (each column keeps its natural group).")]
+    public bool ActOrder { get; init; } = true;
+
+    [Description("GPTQ rounding only: dampening added to the Hessian diagonal, as a fraction of its mean (GPTQ's percdamp).")]
+    [Range(0.0001, 1.0)]
+    public double DampPercent { get; init; } = 0.01;
+
+    [Description("GPTQ rounding only: calibration windows taken from the job's calibration dataset (GPTQ's default 128).")]
+    [Range(1, 1024)]
+    public int CalibrationSamples { get; init; } = 128;
+
+    [Description("GPTQ rounding only: tokens per calibration window; capped at the model's max_position_embeddings.")]
+    [Range(16, 8192)]
+    public int SeqLen { get; init; } = 2048;
 
     [Description("Activation quantization the inference runtime should apply: fp8 (the paper's W4A8, dynamic per token), int8, or none. Recorded in quantization_config; the weights are the same either way.")]
     [AllowedValues("none", "fp8", "int8")]

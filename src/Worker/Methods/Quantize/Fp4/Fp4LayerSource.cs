@@ -15,14 +15,23 @@ internal sealed class Fp4LayerSource
     private readonly Fp4Spec _spec;
     private readonly LayerParts<Fp4Linear> _parts;
 
+    /// <param name="folder">The floating-point source.</param>
+    /// <param name="spec">Group size, scale constraint, LoRC rank.</param>
+    /// <param name="onQuantized">Progress: called once per layer when it is quantized.</param>
+    /// <param name="checkpoint">The job's checkpoint: each RTN-quantized linear is saved to it and restored on a retry.</param>
+    /// <param name="cancellationToken">Checked between linears.</param>
+    /// <param name="rounded">Layers already rounded (GPTQ rounding, checkpointed per block by the calibration loop), by
+    /// weight name; the others are quantized by RTN here.</param>
     public Fp4LayerSource(ModelFolder folder, Fp4Spec spec, Action<int, string> onQuantized, JobCheckpoint? checkpoint,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyDictionary<string, Fp4Linear>? rounded = null)
     {
         _spec = spec;
         var partsPerLayer = 2 + (spec.Constraint == Fp4ScaleConstraint.RowPow2 ? 1 : 0) + (spec.LorcRank > 0 ? 2 : 0);
-        _parts = new LayerParts<Fp4Linear>(PackedCheckpoint.PerLinear(checkpoint, Fp4Checkpoint.Codec, target => Fp4Linear.Quantize(
+        var quantize = PackedCheckpoint.PerLinear(checkpoint, Fp4Checkpoint.Codec, target => Fp4Linear.Quantize(
             WeightBytes.ToFloat32(folder.GetTensorBytes(target.WeightName), target.Dtype), target.OutFeatures, target.InFeatures, spec),
-            cancellationToken), partsPerLayer, onQuantized);
+            cancellationToken);
+        _parts = new LayerParts<Fp4Linear>(target => rounded?.GetValueOrDefault(target.WeightName) ?? quantize(target),
+            partsPerLayer, onQuantized);
     }
 
     public void AddTo(SafetensorsWriter writer, LinearTarget target)

@@ -11,23 +11,29 @@ namespace Optimizer.Worker.Methods.Quantize.Fp4;
 public sealed record Fp4Linear(int OutFeatures, int InFeatures, int GroupSize, byte[] Packed, float[] GroupScales, float[] RowScales,
     int LorcRank, float[] LorcU, float[] LorcV) : IDenseLinear
 {
-    /// <summary>Quantizes a row-major float32 weight; the LoRC factors fit the error of the FP4 weight as stored.</summary>
+    /// <summary>Quantizes a row-major float32 weight by RTN; the LoRC factors fit the error of the FP4 weight as stored.</summary>
     public static Fp4Linear Quantize(float[] weight, int outFeatures, int inFeatures, Fp4Spec spec)
     {
         var groups = new float[outFeatures * Fp4Quantizer.GroupCount(inFeatures, spec.GroupSize)];
         var rows = new float[outFeatures];
         Fp4Quantizer.ComputeScales(weight, outFeatures, inFeatures, spec.GroupSize, spec.Constraint, groups, rows);
-        if (spec.Constraint == Fp4ScaleConstraint.None)
+        foreach (ref var s in groups.AsSpan())
         {
-            // Quantize against the float16 scales the file will hold; a scale below float16's range keeps its smallest value.
-            foreach (ref var s in groups.AsSpan())
-            {
-                s = Math.Max((float)(Half)s, (float)Half.Epsilon);
-            }
+            s = spec.Stored(s);
         }
+        return Encode(weight, weight, groups, rows, outFeatures, inFeatures, spec);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="values"/> (already on the grid, e.g. GPTQ's rounding) with the given scales; the LoRC
+    /// factors fit the error against the original <paramref name="weight"/>.
+    /// </summary>
+    public static Fp4Linear Encode(float[] weight, float[] values, float[] groupScales, float[] rowScales, int outFeatures, int inFeatures,
+        Fp4Spec spec)
+    {
         var packed = new byte[outFeatures * inFeatures / 2];
-        Fp4Quantizer.Encode(weight, groups, rows, outFeatures, inFeatures, spec.GroupSize, packed);
-        var linear = new Fp4Linear(outFeatures, inFeatures, spec.GroupSize, packed, groups, rows, 0, [], []);
+        Fp4Quantizer.Encode(values, groupScales, rowScales, outFeatures, inFeatures, spec.GroupSize, packed);
+        var linear = new Fp4Linear(outFeatures, inFeatures, spec.GroupSize, packed, groupScales, rowScales, 0, [], []);
         var rank = Math.Min(spec.LorcRank, Math.Min(outFeatures, inFeatures));
         if (rank == 0)
         {

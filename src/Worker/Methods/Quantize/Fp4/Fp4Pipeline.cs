@@ -10,14 +10,14 @@ namespace Optimizer.Worker.Methods.Quantize.Fp4;
 
 /// <summary>
 /// FP4 E2M1 group-wise weight quantization (ALGORITHMS.md 1.6, ZeroQuant-FP) with M1/M2 scale constraints and optional
-/// LoRC, written as packed nibbles plus scales (docs/formats/fp4.md). Streams tensor by tensor; the model is never built.
+/// LoRC, written as packed nibbles plus scales (docs/formats/fp4.md). With RTN rounding it streams tensor by tensor and never builds the model.
 /// </summary>
 /// <remarks>
-/// Rounding is RTN. GPTQ rounding onto the FP4 grid plugs into the GPTQ solver once that lands (issue 4); until then the
-/// options schema offers <c>rtn</c> only.
+/// Rounding is RTN, or GPTQ's (<c>rounding: gptq</c>, <see cref="Fp4GptqRounding"/>): that one builds the model and
+/// calibrates it layer by layer on <paramref name="datasets"/>' text before the same writer runs.
 /// </remarks>
 [JobPipeline("quantize", "fp4")]
-public sealed class Fp4Pipeline : IJobPipeline<Fp4Options>
+public sealed class Fp4Pipeline(IDatasetText datasets) : IJobPipeline<Fp4Options>
 {
     public async Task<PipelineResult> RunAsync(PipelineContext context, Fp4Options options, CancellationToken cancellationToken)
     {
@@ -26,13 +26,16 @@ public sealed class Fp4Pipeline : IJobPipeline<Fp4Options>
         using var opened = await QuantizedCheckpoint.OpenAsync(context, "FP4", (_, inFeatures) => Fp4Quantizer.Supports(inFeatures, options.GroupSize),
             $"FP4 E2M1 groups of {options.GroupSize}", cancellationToken,
             plan => $"Quantizing {plan.Targets.Count} linear layers to FP4 E2M1, group size {options.GroupSize}, scales {options.ScaleConstraint}" +
-                (options.LorcRank > 0 ? $", LoRC rank {options.LorcRank}." : "."));
+                (options.LorcRank > 0 ? $", LoRC rank {options.LorcRank}" : "") + $", {options.Rounding} rounding.");
         var (folder, plan) = (opened.Folder, opened.Plan);
 
         var writer = new SafetensorsWriter();
         writer.Metadata["quantized_by"] = "optimizer/fp4";
+        var rounded = options.Rounding == Fp4Options.GptqRounding
+            ? await Fp4GptqRounding.QuantizeAsync(datasets, context, folder, plan, options, cancellationToken)
+            : null;
         var layers = new Fp4LayerSource(folder, spec, QuantizedCheckpoint.ProgressCallback(context, plan.Targets.Count, cancellationToken),
-            context.Checkpoint, cancellationToken);
+            context.Checkpoint, cancellationToken, rounded);
         PackedLayout.AddKept(writer, folder, plan);
         foreach (var target in plan.Targets)
         {
@@ -56,7 +59,8 @@ public sealed class Fp4Pipeline : IJobPipeline<Fp4Options>
         ModelFiles.CopySideFiles(source.LocalDir, context.OutputDir);
         await context.Progress.ReportAsync("quantize", 0.9, "Written", cancellationToken);
 
-        var suffix = $"fp4-g{options.GroupSize}-{options.ScaleConstraint}" + (options.LorcRank > 0 ? $"-lorc{options.LorcRank}" : "");
+        var suffix = $"fp4-g{options.GroupSize}-{options.ScaleConstraint}" + (options.LorcRank > 0 ? $"-lorc{options.LorcRank}" : "")
+            + (rounded is null ? "" : "-gptq");
         var info = QuantizedCheckpoint.Describe(folder, source, suffix, new QuantizationInfo("fp4", 4, options.GroupSize, "fp4_e2m1"));
         return PipelineResult.ForModel(info, new Dictionary<string, object?>
         {

@@ -11,6 +11,12 @@ public sealed record Fp4Spec(int GroupSize, Fp4ScaleConstraint Constraint, int L
     /// <summary>Power-of-two group scales are stored as E8M0 bytes, real ones as float16.</summary>
     public bool Pow2Scales => Constraint != Fp4ScaleConstraint.None;
 
+    /// <summary>
+    /// A group scale as the file holds it: float16 without a constraint (a scale below float16's range keeps its smallest
+    /// value), exact powers of two otherwise. Weights are quantized against the stored scale.
+    /// </summary>
+    public float Stored(float groupScale) => Pow2Scales ? groupScale : Math.Max((float)(Half)groupScale, (float)Half.Epsilon);
+
     public static Fp4ScaleConstraint ParseConstraint(string? name) => name switch
     {
         "pow2" => Fp4ScaleConstraint.Pow2,

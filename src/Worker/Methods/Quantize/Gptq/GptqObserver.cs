@@ -9,21 +9,27 @@ using static TorchSharp.torch;
 
 namespace Optimizer.Worker.Methods.Quantize.Gptq;
 
+/// <summary>GPTQ on the integer grid, packed for the GPTQ checkpoint format.</summary>
+internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlySet<string> targets)
+    : GptqObserver<GptqLinear>(options, new IntGptqRounding(spec), targets, PackedCheckpoint.AddGptq, PackedCheckpoint.ReadGptq);
+
 /// <summary>
 /// GPTQ on the layer-by-layer loop: accumulates each target linear's Hessian (and, with a correction, the cross term of
-/// the full-precision and quantized streams), solves it when its stage ends, writes the dequantized weight back into the
-/// model so later stages and blocks see the quantized model, and keeps the packed result.
+/// the full-precision and quantized streams), solves it on the grid of <paramref name="rounding"/> when its stage ends,
+/// writes the stored weight back into the model so later stages and blocks see the quantized model, and keeps the
+/// packed result. In a job, each finished block's packed linears and the running loss go into the block checkpoint
+/// (<paramref name="addPacked"/> / <paramref name="readPacked"/> store one packed linear under a name prefix).
 /// </summary>
-internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlySet<string> targets)
+internal class GptqObserver<TPacked>(GptqOptions options, IGptqRounding<TPacked> rounding, IReadOnlySet<string> targets,
+    Action<SafetensorsWriter, string, TPacked> addPacked, Func<SafetensorsFile, string, TPacked> readPacked)
     : ICalibrationObserver, ICheckpointedObserver, IDisposable
 {
     private readonly Dictionary<string, HessianAccumulator> _hessians = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HessianAccumulator> _crossTerms = new(StringComparer.Ordinal);
-    private readonly IntColumnQuantizer _quantizer = new(spec);
     private readonly GptqSolverSettings _settings = new(options.GroupSize, options.BlockSize, options.ActOrder, options.StaticGroups, options.DampPercent);
 
     /// <summary>Packed linears by weight name.</summary>
-    public Dictionary<string, GptqLinear> Packed { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, TPacked> Packed { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Sum of the solvers' losses (GPTQ's error estimate).</summary>
     public double Loss { get; private set; }
@@ -67,12 +73,15 @@ internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlyS
             {
                 var correction = cross is null ? null : new GptqCorrection(cross.Value, options.CorrectionAlpha,
                     options.Correction == GptqOptions.ResComp ? options.CorrectionAlpha : 0);
-                using var solution = GptqSolver.Solve(linear.Module.weight!, hessian.Value, _quantizer, _settings, correction);
+                var weight = linear.Module.weight!;
+                var quantizer = rounding.QuantizerFor(weight);
+                using var solution = GptqSolver.Solve(weight, hessian.Value, quantizer, _settings, correction);
+                var (packed, stored) = rounding.Pack(solution, weight, quantizer);
                 using (torch.no_grad())
                 {
-                    linear.Module.weight!.copy_(solution.Quantized);
+                    weight.copy_(stored);
                 }
-                Packed[name] = GptqPacker.Pack(solution, spec);
+                Packed[name] = packed;
                 Loss += solution.Loss;
             }
         }
@@ -80,13 +89,13 @@ internal sealed class GptqObserver(GptqOptions options, RtnSpec spec, IReadOnlyS
 
     public void SaveBlock(int index, SafetensorsWriter tensors)
     {
-        PackedCheckpoint.AddBlock(tensors, Packed, index, PackedCheckpoint.AddGptq);
+        PackedCheckpoint.AddBlock(tensors, Packed, index, addPacked);
         tensors.Metadata[LossKey] = Loss.ToString("R", CultureInfo.InvariantCulture);
     }
 
     public void RestoreBlock(int index, SafetensorsFile saved)
     {
-        PackedCheckpoint.ReadBlock(saved, Packed, PackedCheckpoint.ReadGptq);
+        PackedCheckpoint.ReadBlock(saved, Packed, readPacked);
         Loss = double.Parse(saved.Metadata[LossKey], CultureInfo.InvariantCulture);
     }
 
