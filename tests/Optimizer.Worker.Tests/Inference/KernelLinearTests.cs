@@ -33,8 +33,8 @@ public sealed class KernelLinearTests
         ["rtn-w4g32"] = ("int4 g32", 127, (c, t) => new RtnPipeline().RunAsync(c, new RtnOptions { Bits = 4, GroupSize = 32 }, t)),
         ["rtn-w8g32"] = ("int8 g32", 127, (c, t) => new RtnPipeline().RunAsync(c, new RtnOptions { Bits = 8, GroupSize = 32 }, t)),
         ["fp8"] = ("fp8 e4m3", 0, (c, t) => new Fp8Pipeline().RunAsync(c, new Fp8Options(), t)),
-        ["fp4-g32"] = ("fp4 e2m1 g32", 127, (c, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options(), t)),
-        ["fp4-g32-lorc4"] = ("fp4 e2m1 g32", 127, (c, t) => new Fp4Pipeline().RunAsync(c, new Fp4Options { LorcRank = 4 }, t)),
+        ["fp4-g32"] = ("fp4 e2m1 g32", 127, (c, t) => new Fp4Pipeline(new FixedDatasetText("")).RunAsync(c, new Fp4Options(), t)),
+        ["fp4-g32-lorc4"] = ("fp4 e2m1 g32", 127, (c, t) => new Fp4Pipeline(new FixedDatasetText("")).RunAsync(c, new Fp4Options { LorcRank = 4 }, t)),
         ["ptqtp-g32"] = ("ternary 2-plane g32", 31, (c, t) => new PtqtpPipeline().RunAsync(c, new PtqtpOptions { GroupSize = 32 }, t)),
     };
 
