@@ -12,7 +12,7 @@ namespace Optimizer.Worker.Methods.Prune.Monarch;
 /// Monarch projection (ALGORITHMS.md 2.6): each chosen decoder linear <c>W</c> is replaced by its closed-form Monarch
 /// projection, stored as <c>&lt;module&gt;.blkdiag1</c> / <c>.blkdiag2</c> (source dtype) instead of
 /// <c>&lt;module&gt;.weight</c>, and listed in <c>config.json</c> <c>monarch_config</c> so the worker's Llama runs the
-/// factored form. Weights only: streams tensor by tensor.
+/// factored form. Weights only: streams tensor by tensor; each projected linear is checkpointed in a job.
 /// </summary>
 [JobPipeline("prune", "monarch")]
 public sealed class MonarchPipeline : IJobPipeline<MonarchOptions>
@@ -47,15 +47,10 @@ public sealed class MonarchPipeline : IJobPipeline<MonarchOptions>
             writer.Add(module + ".blkdiag1", entry.Dtype, [blocks, blocks, columns / blocks], () =>
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                using var weight = folder.ReadTensor(name);
-                var (first, last) = MonarchProjection.Project(weight, blocks);
-                using (first)
-                using (last)
-                {
-                    second = last.to(weight.dtype).DetachFromDisposeScope();
-                    context.Progress.ReportAsync("project", 0.05 + 0.85 * ++done / targets.Count, name, cancellationToken).GetAwaiter().GetResult();
-                    return first.to(weight.dtype).DetachFromDisposeScope();
-                }
+                var (first, last) = context.Checkpoint.ComputeOrRestore(name, () => Project(folder, name, blocks), Factors, cancellationToken);
+                second = last;
+                context.Progress.ReportAsync("project", 0.05 + 0.85 * ++done / targets.Count, name, cancellationToken).GetAwaiter().GetResult();
+                return first;
             });
             // Same dtype, name sorts right after blkdiag1: written next, so only one factor waits.
             writer.Add(module + ".blkdiag2", entry.Dtype, [blocks, rows / blocks, blocks], () =>
@@ -89,6 +84,23 @@ public sealed class MonarchPipeline : IJobPipeline<MonarchOptions>
             ["projected_layers"] = targets.Count,
         });
     }
+
+    /// <summary>Both Monarch factors of one linear, in its dtype.</summary>
+    private static (Tensor First, Tensor Second) Project(ModelFolder folder, string name, int blocks)
+    {
+        using var weight = folder.ReadTensor(name);
+        var (first, last) = MonarchProjection.Project(weight, blocks);
+        using (first)
+        using (last)
+        {
+            return (first.to(weight.dtype).DetachFromDisposeScope(), last.to(weight.dtype).DetachFromDisposeScope());
+        }
+    }
+
+    /// <summary>One projected linear per checkpoint key: a retry after a crash restores it instead of projecting it again.</summary>
+    private static readonly CheckpointCodec<(Tensor First, Tensor Second)> Factors = new(
+        (tensors, factors) => tensors.Add("blkdiag1", factors.First).Add("blkdiag2", factors.Second),
+        saved => (saved.ReadTensor("blkdiag1"), saved.ReadTensor("blkdiag2")));
 
     /// <summary>The decoder linears named by <c>targets</c>; every one must split into <c>nblocks</c> both ways.</summary>
     private static HashSet<string> Targets(ModelFolder folder, MonarchOptions options)
