@@ -14,10 +14,16 @@ public class MatMulBenchmarks
 {
     private KernelCase _case = null!;
 
-    [Params("4096x4096", "11008x4096")]
+    /// <summary>The shapes to time: both, or those named by <c>--shape</c> (see <see cref="BenchSelection"/>).</summary>
+    public static IEnumerable<string> Shapes => BenchSelection.Shapes;
+
+    /// <summary>The batch sizes to time: 1 and 8, or those named by <c>--batch</c>.</summary>
+    public static IEnumerable<int> Batches => BenchSelection.Batches;
+
+    [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "";
 
-    [Params(1, 8)]
+    [ParamsSource(nameof(Batches))]
     public int Batch { get; set; }
 
     [GlobalSetup]

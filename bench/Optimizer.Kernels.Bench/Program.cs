@@ -6,7 +6,8 @@ using Optimizer.Kernels.Bench;
 
 // bench/run kernels [--quick]: the low-bit kernel table (issue 8). In process, so TorchSharp, llama.cpp and our kernels
 // run in the same process on the same data; --quick takes fewer iterations (a smoke run, not for the README);
-// --accuracy prints only the accuracy check.
+// --accuracy prints only the accuracy check; --shape, --batch and --only narrow the run (BenchSelection).
+BenchSelection.Parse(args);
 var quick = args.Contains("--quick");
 Console.WriteLine($"# Kernel benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, "
     + $"widest kernel path {Optimizer.Kernels.LowBit.KernelWidths.Best}");
@@ -21,7 +22,8 @@ var job = Job.Default
     .WithLaunchCount(1)
     .WithWarmupCount(quick ? 1 : 3)
     .WithIterationCount(quick ? 3 : 10);
-var config = ManualConfig.CreateMinimumViable().AddJob(job).WithOptions(ConfigOptions.DisableLogFile);
+var config = ManualConfig.CreateMinimumViable().AddJob(job).WithOptions(ConfigOptions.DisableLogFile)
+    .AddFilter(BenchSelection.KernelFilter);
 var summaries = BenchmarkRunner.Run([typeof(MemoryBandwidth), typeof(MatMulBenchmarks)], config);
 KernelTable.Print(summaries);
 return 0;
