@@ -6,22 +6,43 @@ namespace Optimizer.Api.Jobs;
 
 /// <summary>
 /// A size-based preflight: peak memory, disk and time of a job from its input models' sizes and widths and its params.
-/// It follows how the worker runs each family of methods (an upper-bound style guess, not a measurement):
+/// It follows how the worker runs each family of methods (an upper-bound style guess, checked against the measured
+/// peak of real jobs by <c>PreflightMemoryEndToEndTests</c>):
 /// <list type="bullet">
 /// <item>weight streaming (rtn, fp8, magnitude, merges): the inputs are memory-mapped and one tensor at a time is
 /// converted to float32, the largest (usually the embedding) costing most — for a merge, that tensor of every model
 /// together with its task vector;</item>
-/// <item>calibrated methods (wanda, gptq, awq, sparsegpt) and evaluation: the model is built in float32 and a forward
-/// pass runs over the calibration or evaluation text, keeping each layer's inputs and outputs for all samples, one
-/// attention score matrix and the logits of a window;</item>
-/// <item>fine-tuning: weights, gradients and two optimizer moments, plus activations kept for the backward pass.</item>
+/// <item>calibrated methods (wanda, gptq, awq, sparsegpt): the model is built in float32 and a forward pass runs over
+/// the calibration text, keeping each layer's inputs and outputs for all samples, one attention score matrix and the
+/// logits of a window;</item>
+/// <item>evaluation: batches of <see cref="EvaluationBatch"/> windows, whose logits (<c>batch × window × vocab</c>
+/// float32) dominate small models; see <see cref="EvaluationLogitCopies"/>;</item>
+/// <item>fine-tuning: weights, gradients and two optimizer moments, the training batch's logits and their gradients,
+/// and activations kept for the backward pass.</item>
 /// </list>
-/// A job asking for an evaluation also needs the output and its source model in float32 together.
+/// A job asking for an evaluation also holds the output and its source model in float32; after fine-tuning the
+/// evaluation comes on top of the training peak (the worker keeps its heap, see the worker's NativeAllocatorTuning).
 /// </summary>
 public static class JobEstimator
 {
     /// <summary>The .NET runtime, libtorch and buffers of an idle worker.</summary>
     public const long RuntimeBytes = 384L * 1024 * 1024;
+
+    /// <summary>Windows the evaluator runs per forward pass (LanguageModelMetrics' batch).</summary>
+    private const long EvaluationBatch = 4;
+
+    /// <summary>
+    /// Evaluation-batch logits held at the peak of an evaluation against a source model. Both models' logits and their
+    /// log-softmax are the visible part; tensors the .NET GC frees late make the rest, so the peak varies from run to run:
+    /// measured on the fixture LM (50k vocabulary), 7.5 to 11 copies above the weights and runtime.
+    /// </summary>
+    private const long EvaluationLogitCopies = 12;
+
+    /// <summary>The same for an <c>evaluate</c> job (one model, perplexity only): 3 copies measured.</summary>
+    private const long StandaloneEvaluationLogitCopies = 4;
+
+    /// <summary>Training-batch logits held at a fine-tuning step's peak: logits, log-softmax and their gradients (4.7 measured).</summary>
+    private const long TrainingLogitCopies = 5;
 
     /// <summary>Assumed CPU throughput for per-weight work (weights per second), conservative for a 2-core host.</summary>
     private const double WeightsPerSecond = 20_000_000;
@@ -39,19 +60,25 @@ public static class JobEstimator
         var float32 = parameters * 4;
         var (samples, seqLen) = CalibrationOf(options);
         var first = models.Count > 0 ? models[0] : new ModelShape(0, 0, 0, 0, 0, 0);
+        var window = Window(first, seqLen);
         long work = type switch
         {
             // One tensor of every model and its (sparsified) task vector in float32, plus the base and a few buffers.
             "merge" => size + (2L * models.Count + 4) * LargestTensorFloat32(first),
-            "finetune" => 4 * float32 + Activations(first, samples: 8, Window(first, seqLen)) * 4,
-            "evaluate" => float32 + Forward(first, samples: 1, Window(first, seqLen)),
+            "finetune" => 4 * float32 + TrainingLogitCopies * Logits(first, BatchOf(options), window)
+                + Activations(first, BatchOf(options), window) * 4,
+            "evaluate" => float32 + StandaloneEvaluationLogitCopies * Logits(first, EvaluationBatch, window)
+                + Forward(first, samples: EvaluationBatch, window),
             _ when Streaming.Contains(method) => size + 2 * LargestTensorFloat32(first),
-            _ => float32 + Forward(first, samples, Window(first, seqLen)),
+            _ => float32 + Forward(first, samples, window),
         };
         if (evaluation is not null)
         {
-            // The evaluator holds the output and its source in float32 and runs one window through each.
-            work = Math.Max(work, 2 * float32 + Forward(first, samples: 1, Window(first, evaluation.SeqLen)));
+            // The evaluator holds the output and its source in float32 and runs batches of windows through each.
+            var evaluationWindow = Window(first, evaluation.SeqLen);
+            var evaluating = 2 * float32 + EvaluationLogitCopies * Logits(first, EvaluationBatch, evaluationWindow)
+                + Forward(first, samples: EvaluationBatch, evaluationWindow);
+            work = type == "finetune" ? work + evaluating : Math.Max(work, evaluating);
         }
         var peak = RuntimeBytes + work;
         // Inputs downloaded, the output written, and as much again in per-layer checkpoints.
@@ -61,9 +88,19 @@ public static class JobEstimator
         return new JobEstimate(peak, disk, seconds, queue, workerMemoryBytes, peak <= workerMemoryBytes);
     }
 
-    /// <summary>Hidden states in and out of one layer for every sample, one sample's attention scores, one window's logits.</summary>
+    /// <summary>Hidden states in and out of one layer for every sample, one sample's attention scores, one window's logits (and a copy or two).</summary>
     private static long Forward(ModelShape model, long samples, long seqLen) =>
-        Activations(model, samples, seqLen) + model.Heads * seqLen * seqLen * 4 + seqLen * model.VocabSize * 4 * 2;
+        Activations(model, samples, seqLen) + model.Heads * seqLen * seqLen * 4 + Logits(model, 1, seqLen) * 3;
+
+    /// <summary>Float32 logits of <paramref name="windows"/> windows.</summary>
+    private static long Logits(ModelShape model, long windows, long seqLen) => windows * seqLen * model.VocabSize * 4;
+
+    /// <summary>The fine-tuning batch size of the params (the method's default, 4, when absent).</summary>
+    private static long BatchOf(object options)
+    {
+        var json = JsonSerializer.SerializeToElement(options, options.GetType(), Domain.Common.OptimizerJson.Options);
+        return json.TryGetProperty("batch_size", out var b) && b.ValueKind == JsonValueKind.Number && b.TryGetInt64(out var batch) ? batch : 4;
+    }
 
     private static long Activations(ModelShape model, long samples, long seqLen) =>
         samples * seqLen * Hidden(model) * 4 * 2;

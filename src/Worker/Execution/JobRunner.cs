@@ -138,6 +138,8 @@ public sealed partial class JobRunner(
     {
         var entry = registry.Find(job.Type, job.Method)
             ?? throw new JobFailedException(JobErrorCodes.UnsupportedMethod, $"This worker has no pipeline for {job.Type}/{job.Method}.");
+        // One job per process: the high-water mark can be reset to measure this job alone (see PeakResidentMemory).
+        var measuresPeak = options.Value.Count == 1 && PeakResidentMemory.TryReset();
         TryDeleteDirectory(workDir);
         var outputDir = Path.Combine(workDir, "output");
         Directory.CreateDirectory(outputDir);
@@ -176,6 +178,10 @@ public sealed partial class JobRunner(
                 db.Reports.Add(report);
                 reportId = report.Id;
             }
+        }
+        if (measuresPeak)
+        {
+            metrics["peak_memory_bytes"] = PeakResidentMemory.Read();
         }
         return new RunOutcome(outputModelId, reportId, metrics);
     }
