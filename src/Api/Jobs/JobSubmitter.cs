@@ -11,6 +11,7 @@ using Optimizer.Domain.Common;
 using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Methods.Routing;
+using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Jobs;
@@ -46,6 +47,8 @@ public sealed partial class JobSubmitter(OptimizerDbContext db, IBackgroundJobCl
             NotifyUrls = [.. request.Notify ?? []],
             NotifySecret = request.Notify is { Count: > 0 } ? WebhookSecret.New() : null,
             Queue = routes.QueueFor(valid.Method),
+            // The worker's job.run span continues this request's trace (W3C traceparent, stored with the row).
+            TraceParent = OptimizerActivities.CurrentTraceParent(),
         };
         var record = idempotency is { } idem ? new IdempotencyRecord(tenantId, IdempotencyScope, idem.Key, idem.Hash, job.Id) : null;
         await InsertWithinLimitAsync(tenantId, job, record, cancellationToken);
