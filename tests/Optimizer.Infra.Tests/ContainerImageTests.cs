@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Optimizer.Domain.Methods;
+using Optimizer.Domain.Methods.Routing;
 using Optimizer.Infra.Tests.Kustomize;
 using Optimizer.Infra.Tests.Support;
 
@@ -87,6 +89,28 @@ public sealed partial class ContainerImageTests
         var device = Kustomization.Items(gpu["deploy"]!["resources"]!["reservations"]!["devices"]).Single();
         Assert.Equal("nvidia", Kustomization.Text(device["driver"]));
         Assert.Contains("gpu", Kustomization.Strings(device["capabilities"]));
+    }
+
+    [Fact]
+    public void Compose_RoutesOnlyToQueuesItsWorkersServe_WithAndWithoutTheGpuProfile()
+    {
+        var services = (JsonObject)Yaml.LoadDocuments(Repository.PathOf("docker-compose.yml")).Single()["services"]!;
+        var routes = MethodQueueRoutes.Parse(ComposeDefault(services["api"]!["environment"]!["Optimizer__MethodQueues"]), MethodCatalog.All);
+        var worker = ComposeDefault(services["worker"]!["environment"]!["Worker__Queues"]).Split(',').ToHashSet();
+        var gpu = Kustomization.Text(services["worker-gpu"]!["environment"]!["Worker__Queues"])!.Split(',');
+
+        Assert.Equal("gpu", routes.QueueFor(MethodCatalog.Find("finetune", "lora")!));
+        // Without the profile the one worker runs everything; with it (and OPTIMIZER_WORKER_QUEUES=cpu) cpu + gpu cover it.
+        Assert.All(MethodCatalog.All, m => Assert.Contains(routes.QueueFor(m), worker));
+        Assert.All(MethodCatalog.All, m => Assert.Contains(routes.QueueFor(m), gpu.Append("cpu")));
+    }
+
+    /// <summary>The default of a <c>${VAR:-default}</c> value (or the value itself).</summary>
+    private static string ComposeDefault(JsonNode? value)
+    {
+        var text = Kustomization.Text(value)!;
+        var match = Regex.Match(text, @"^\$\{\w+:-(?<d>[^}]*)\}$");
+        return match.Success ? match.Groups["d"].Value : text;
     }
 
     /// <summary>The Dockerfile's instructions, continuation lines joined, comments dropped.</summary>

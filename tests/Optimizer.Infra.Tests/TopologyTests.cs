@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Optimizer.Domain.Methods;
+using Optimizer.Domain.Methods.Routing;
 using Optimizer.Infra.Tests.Kustomize;
 using Optimizer.Infra.Tests.Support;
 
@@ -17,6 +19,44 @@ public sealed partial class TopologyTests
             .SelectMany(w => w.Environment["Worker__Queues"].Split(',', StringSplitOptions.TrimEntries)).ToHashSet();
 
         Assert.All(Queues(), queue => Assert.True(served.Contains(queue), $"{name}: no worker serves the {queue} queue"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.All), MemberType = typeof(Manifests))]
+    public void EveryMethodsEffectiveQueue_AfterTheApisRouting_IsServedByAWorkerWithReplicas(string name)
+    {
+        var workloads = Workload.All(Manifests.Render(name));
+        var served = ServedQueues(workloads);
+        var routes = ApiRoutes(workloads);
+
+        foreach (var method in MethodCatalog.All)
+        {
+            var queue = routes.QueueFor(method);
+            Assert.True(served.Contains(queue), $"{name}: {method.Key} goes on the {queue} queue, which no worker with replicas serves");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.Overlays), MemberType = typeof(Manifests))]
+    public void EveryWorkerWithReplicas_ServesAQueueSomeMethodGoesOn(string name)
+    {
+        var workloads = Workload.All(Manifests.Render(name));
+        var routes = ApiRoutes(workloads);
+        var used = MethodCatalog.All.Select(routes.QueueFor).ToHashSet();
+
+        foreach (var worker in workloads.Where(w => w.IsWorker && w.Replicas > 0))
+        {
+            Assert.True(QueuesOf(worker).Overlaps(used), $"{name}: {worker.Name} serves {worker.Environment["Worker__Queues"]}, where no method goes");
+        }
+    }
+
+    [Fact]
+    public void Production_RoutesFineTuningToTheGpuWorkers()
+    {
+        var routes = ApiRoutes(Workload.All(Manifests.Render(Manifests.Production)));
+
+        Assert.All(MethodCatalog.All.Where(m => m.Type == "finetune"), m => Assert.Equal("gpu", routes.QueueFor(m)));
+        Assert.Equal("cpu", routes.QueueFor(MethodCatalog.Find("quantize", "rtn")!));
     }
 
     [Theory]
@@ -122,6 +162,16 @@ public sealed partial class TopologyTests
         Assert.Contains("REPLACE_ME", Data(local.Find("Secret", "optimizer-secrets")!)["Optimizer__AdminKey"]);
         Assert.True(Git.IsIgnored("infra/k8s/overlays/production/secrets.env"), "secrets.env would be committed");
     }
+
+    private static HashSet<string> ServedQueues(IEnumerable<Workload> workloads) =>
+        workloads.Where(w => w.IsWorker && w.Replicas > 0).SelectMany(QueuesOf).ToHashSet();
+
+    private static HashSet<string> QueuesOf(Workload worker) =>
+        worker.Environment["Worker__Queues"].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+
+    /// <summary>The Api's <c>Optimizer:MethodQueues</c>, parsed as the Api does at start-up (an unknown method fails here too).</summary>
+    private static MethodQueueRoutes ApiRoutes(IEnumerable<Workload> workloads) =>
+        MethodQueueRoutes.Parse(workloads.Single(w => w.Component == "api").Environment.GetValueOrDefault("Optimizer__MethodQueues"), MethodCatalog.All);
 
     /// <summary>The queues of the methods (their attribute's default and any explicit one) and the gpu queue.</summary>
     private static HashSet<string> Queues()

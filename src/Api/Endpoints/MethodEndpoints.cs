@@ -1,6 +1,7 @@
 using Optimizer.Api.Auth;
 using Optimizer.Api.Contracts.Methods;
 using Optimizer.Domain.Methods;
+using Optimizer.Domain.Methods.Routing;
 
 namespace Optimizer.Api.Endpoints;
 
@@ -14,5 +15,6 @@ public static class MethodEndpoints
     }
 
     [EndpointSummary("List the methods with their params schemas")]
-    public static Ok<MethodList> List() => TypedResults.Ok(new MethodList([.. MethodCatalog.All.Select(MethodResponse.From)]));
+    public static Ok<MethodList> List(MethodQueueRoutes routes) =>
+        TypedResults.Ok(new MethodList([.. MethodCatalog.All.Select(m => MethodResponse.From(m, routes.QueueFor(m)))]));
 }

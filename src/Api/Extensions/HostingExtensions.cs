@@ -9,6 +9,9 @@ using Optimizer.Api.Auth;
 using Optimizer.Api.Errors;
 using Optimizer.Api.Uploads;
 using Optimizer.Domain.Common;
+using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Methods;
+using Optimizer.Domain.Methods.Routing;
 using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Extensions;
@@ -21,6 +24,9 @@ public static class HostingExtensions
         builder.AddLoggingDefaults();
         var services = builder.Services;
         services.AddOptions<OptimizerOptions>().BindConfiguration(OptimizerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OptimizerOptions>, MethodQueuesValidation>();
+        services.AddSingleton(sp => MethodQueueRoutes.Parse(
+            sp.GetRequiredService<IOptions<OptimizerOptions>>().Value.MethodQueues, MethodCatalog.All));
 
         services.AddDbContext<OptimizerDbContext>((sp, options) =>
             PersistenceExtensions.Configure(options, RequiredConnectionString(sp, "Postgres")));
@@ -33,6 +39,7 @@ public static class HostingExtensions
         services.AddSingleton<Jobs.ModelShapeCache>();
 
         AddHangfireClient(services);
+        services.AddSingleton<QueueServers>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         services.AddSingleton<IWebhookQueue, HangfireWebhookQueue>();
         services.AddScoped<IJobEventPublisher, WebhookPublisher>();

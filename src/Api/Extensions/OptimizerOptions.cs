@@ -36,6 +36,13 @@ public sealed class OptimizerOptions
     /// <summary><see cref="WorkerMemoryBytes"/>, or this machine's memory when unset.</summary>
     public long EffectiveWorkerMemoryBytes => WorkerMemoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
+    /// <summary>
+    /// Routing of methods to queues: a comma list of <c>type/method=queue</c> and <c>type/*=queue</c> (e.g.
+    /// <c>finetune/*=gpu</c>); unset, every method stays on its declared queue (<c>cpu</c>). Checked at start-up against
+    /// the catalog (<see cref="Domain.Methods.Routing.MethodQueueRoutes"/>).
+    /// </summary>
+    public string? MethodQueues { get; set; }
+
     /// <summary>Per-tenant request rate limit on <c>/v1</c> (<c>Optimizer:RateLimit:PermitsPerMinute</c>).</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
 }

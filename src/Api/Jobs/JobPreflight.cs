@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
 using Optimizer.Api.Contracts.Jobs;
 using Optimizer.Api.Extensions;
+using Optimizer.Domain.Methods.Routing;
 
 namespace Optimizer.Api.Jobs;
 
 /// <summary>Estimates a validated job (<see cref="JobEstimator"/>) from its input models' rows and configs.</summary>
-public sealed class JobPreflight(OptimizerDbContext db, ModelShapeCache shapes, IOptions<OptimizerOptions> options)
+public sealed class JobPreflight(OptimizerDbContext db, ModelShapeCache shapes, IOptions<OptimizerOptions> options, MethodQueueRoutes routes)
 {
     /// <summary>Problem <c>type</c> of a job refused because it cannot fit a worker's memory.</summary>
     public const string TooLargeType = "urn:optimizer:problem:job-too-large";
@@ -26,7 +27,7 @@ public sealed class JobPreflight(OptimizerDbContext db, ModelShapeCache shapes, 
             var row = rows[id];
             models.Add(await shapes.GetAsync($"tenants/{tenantId}/models/{id}/", row.SizeBytes, row.ParameterCount, cancellationToken));
         }
-        return JobEstimator.Estimate(valid.Method.Type, valid.Method.Method, valid.Method.Queue, valid.Options, valid.Evaluation,
+        return JobEstimator.Estimate(valid.Method.Type, valid.Method.Method, routes.QueueFor(valid.Method), valid.Options, valid.Evaluation,
             models, options.Value.EffectiveWorkerMemoryBytes);
     }
 

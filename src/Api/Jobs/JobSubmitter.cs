@@ -10,13 +10,15 @@ using Optimizer.Api.Idempotency;
 using Optimizer.Domain.Common;
 using Optimizer.Domain.Idempotency;
 using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Methods.Routing;
+using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
 
 namespace Optimizer.Api.Jobs;
 
 /// <summary>Stores a validated job and hands it to Hangfire, never leaving a queued row without a Hangfire job.</summary>
-public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient hangfire, IOptions<OptimizerOptions> options,
-    ILogger<JobSubmitter> logger)
+public sealed partial class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient hangfire, IOptions<OptimizerOptions> options,
+    MethodQueueRoutes routes, QueueServers servers, ILogger<JobSubmitter> logger)
 {
     /// <summary>First key of the two-key advisory lock that serializes one tenant's submissions ("OP").</summary>
     private const int SubmissionLockClass = 0x4f50;
@@ -44,7 +46,9 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
             EvaluationJson = valid.Evaluation is null ? null : JsonSerializer.Serialize(valid.Evaluation, OptimizerJson.Options),
             NotifyUrls = [.. request.Notify ?? []],
             NotifySecret = request.Notify is { Count: > 0 } ? WebhookSecret.New() : null,
-            Queue = valid.Method.Queue,
+            Queue = routes.QueueFor(valid.Method),
+            // The worker's job.run span continues this request's trace (W3C traceparent, stored with the row).
+            TraceParent = OptimizerActivities.CurrentTraceParent(),
         };
         var record = idempotency is { } idem ? new IdempotencyRecord(tenantId, IdempotencyScope, idem.Key, idem.Hash, job.Id) : null;
         await InsertWithinLimitAsync(tenantId, job, record, cancellationToken);
@@ -66,8 +70,17 @@ public sealed class JobSubmitter(OptimizerDbContext db, IBackgroundJobClient han
         }
         // Checkpoint 3: only the Hangfire id is saved here (for cancelling); the worker needs nothing from it.
         await db.SaveChangesAsync(CancellationToken.None);
+        if (servers.Counts() is { } serving && !serving.ContainsKey(job.Queue))
+        {
+            LogUnservedQueue(job.Id, job.Queue);
+        }
         return job;
     }
+
+    /// <summary>Without this the job would just stay queued; the gauge <c>optimizer_queue_workers</c> shows the same.</summary>
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} is on queue {Queue}, which no running worker serves: it waits "
+        + "until a worker with that queue in Worker:Queues starts (or change Optimizer:MethodQueues)")]
+    private partial void LogUnservedQueue(string jobId, string queue);
 
     /// <summary>
     /// Checkpoint 1: the row exists before Hangfire knows the id, so a worker that starts at once finds it. The limit is

@@ -52,6 +52,11 @@ public sealed class Job
     public string? ReportId { get; private set; }
     public string MetricsJson { get; set; } = "{}";
     public string? HangfireJobId { get; set; }
+    /// <summary>
+    /// W3C <c>traceparent</c> of the request that submitted the job (null when that request was not traced): every attempt's
+    /// <c>job.run</c> span is its child, so the submission and the run are one trace however often the job is re-queued.
+    /// </summary>
+    public string? TraceParent { get; set; }
     /// <summary>The worker holding the running attempt's lease (null unless running or cancelling).</summary>
     public string? WorkerId { get; private set; }
     /// <summary>

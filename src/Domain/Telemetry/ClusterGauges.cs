@@ -3,6 +3,7 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Optimizer.Domain.Jobs;
+using Optimizer.Domain.Methods.Routing;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Webhooks;
 
@@ -10,7 +11,9 @@ namespace Optimizer.Domain.Telemetry;
 
 /// <summary>
 /// Gauges of the whole deployment, read from the shared stores at scrape time: <c>optimizer.jobs</c> (jobs by state,
-/// from the jobs table) and <c>optimizer.queue.depth</c> (enqueued Hangfire jobs per queue, from its monitoring API).
+/// from the jobs table), <c>optimizer.queue.depth</c> (enqueued Hangfire jobs per queue, from its monitoring API) and
+/// <c>optimizer.queue.workers</c> (live worker processes serving each queue, <see cref="QueueServers"/>): a queue with a
+/// depth and no workers is work that waits for a worker nobody runs.
 /// </summary>
 /// <remarks>
 /// Read from the database rather than counted in memory, the numbers are right however many workers and Api replicas
@@ -28,18 +31,26 @@ public sealed class ClusterGauges
 
     private readonly IServiceScopeFactory _scopes;
     private readonly JobStorage _storage;
+    private readonly QueueServers _servers;
+    private readonly IReadOnlySet<string> _routedQueues;
     private readonly Lock _lock = new();
     private (DateTime At, List<Measurement<long>> Points)? _jobs;
     private (DateTime At, List<Measurement<long>> Points)? _queues;
 
-    public ClusterGauges(OptimizerMetrics metrics, IServiceScopeFactory scopes, JobStorage storage)
+    /// <summary><paramref name="routes"/>: the Api's routing, so a queue jobs are routed to is reported (as 0) before any worker serves it.</summary>
+    public ClusterGauges(OptimizerMetrics metrics, IServiceScopeFactory scopes, JobStorage storage, QueueServers servers,
+        MethodQueueRoutes? routes = null)
     {
         _scopes = scopes;
         _storage = storage;
+        _servers = servers;
+        _routedQueues = routes?.RoutedQueues ?? new HashSet<string>();
         metrics.Meter.CreateObservableGauge("optimizer.jobs", () => Cached(ref _jobs, ReadJobs), "{job}",
             "Jobs by state (queued, running, cancelling, succeeded, failed, cancelled), from the jobs table.");
         metrics.Meter.CreateObservableGauge("optimizer.queue.depth", () => Cached(ref _queues, ReadQueues), "{job}",
             "Hangfire jobs waiting in each queue (enqueued, not yet fetched by a worker).");
+        metrics.Meter.CreateObservableGauge("optimizer.queue.workers", ReadWorkers, "{process}",
+            "Worker processes serving each queue (Hangfire servers with a heartbeat in the last 2 minutes).");
     }
 
     private List<Measurement<long>> Cached(ref (DateTime At, List<Measurement<long>> Points)? cache, Func<List<Measurement<long>>> read)
@@ -78,7 +89,18 @@ public sealed class ClusterGauges
     private List<Measurement<long>> ReadQueues()
     {
         var lengths = _storage.GetMonitoringApi().Queues().ToDictionary(q => q.Name, q => q.Length);
-        return [.. s_knownQueues.Union(lengths.Keys).Order(StringComparer.Ordinal).Select(q =>
+        return [.. s_knownQueues.Union(_routedQueues).Union(lengths.Keys).Order(StringComparer.Ordinal).Select(q =>
             new Measurement<long>(lengths.GetValueOrDefault(q), new KeyValuePair<string, object?>("queue", q)))];
+    }
+
+    /// <summary>Cached by <see cref="QueueServers"/> itself; no points while Hangfire's storage does not answer.</summary>
+    private List<Measurement<long>> ReadWorkers()
+    {
+        if (_servers.Counts() is not { } counts)
+        {
+            return [];
+        }
+        return [.. s_knownQueues.Union(_routedQueues).Union(counts.Keys).Order(StringComparer.Ordinal).Select(q =>
+            new Measurement<long>(counts.GetValueOrDefault(q), new KeyValuePair<string, object?>("queue", q)))];
     }
 }

@@ -72,7 +72,8 @@ public sealed partial class JobRunner(
             return;
         }
 
-        using var activity = OptimizerActivities.Source.StartActivity("job.run");
+        // A child of the submitting request (Consumer: it processes what the Api enqueued), on every attempt.
+        using var activity = OptimizerActivities.StartChildOf("job.run", ActivityKind.Consumer, job.TraceParent);
         activity?.SetTag("optimizer.job.id", job.Id).SetTag("optimizer.job.type", job.Type).SetTag("optimizer.job.method", job.Method)
             .SetTag("optimizer.job.attempt", job.Attempts);
         var clock = Stopwatch.StartNew();

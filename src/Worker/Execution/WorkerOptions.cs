@@ -27,12 +27,18 @@ public sealed class WorkerOptions
     /// between layers. Honoured only when the host environment is <c>Testing</c> (see <c>WorkerHostingExtensions</c>).
     /// </summary>
     public TimeSpan TestCheckpointDelay { get; set; } = TimeSpan.Zero;
-    /// <summary>Port of this process's Prometheus endpoint (<c>/metrics</c>); 0 (the default) serves none.</summary>
+    /// <summary>
+    /// Port of this process's Prometheus endpoint (<c>/metrics</c>); 0 (the default) serves none. May equal
+    /// <see cref="HealthPort"/>: one port then serves the probes and the scrape (<see cref="Hosting.WorkerEndpoints"/>).
+    /// </summary>
     public int MetricsPort { get; set; }
-    /// <summary>Host name the metrics endpoint binds to: <c>localhost</c> by default, <c>*</c> for every interface (containers).</summary>
+    /// <summary>
+    /// Host name the metrics endpoint binds to: <c>localhost</c> by default, <c>*</c> for every interface (containers);
+    /// ignored when the metrics port is the health port (then every interface, as the probes).
+    /// </summary>
     public string MetricsHost { get; set; } = "localhost";
     /// <summary>
-    /// Port of the <c>/healthz</c> and <c>/readyz</c> probes (<see cref="Hosting.HealthListener"/>, all interfaces); unset: no
+    /// Port of the <c>/healthz</c> and <c>/readyz</c> probes (<see cref="Hosting.WorkerEndpoints"/>, all interfaces); unset: no
     /// listener. The container images set 8081.
     /// </summary>
     public int? HealthPort { get; set; }

@@ -59,7 +59,7 @@ public static class WorkerHostingExtensions
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
         services.AddSingleton<IJobQueue, HangfireJobQueue>();
         services.AddHostedService<RecoveryService>();
-        services.AddHostedService<HealthListener>();
+        services.AddHostedService<WorkerEndpoints>();
         services.AddHangfireServer((sp, server) =>
         {
             var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;

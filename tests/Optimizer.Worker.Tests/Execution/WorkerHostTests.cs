@@ -51,6 +51,12 @@ public sealed class WorkerHostTests
 
             Assert.True(job.Status == JobStatus.Succeeded, $"{job.Status.ToWire()}: {job.ErrorCode} {job.ErrorMessage}");
             Assert.NotNull(job.OutputModelId);
+            // What the Api reads to warn about unserved queues (QueueServers): this live worker, on its queues only.
+            var serving = new QueueServers(host.Services.GetRequiredService<JobStorage>()).Counts();
+            Assert.NotNull(serving);
+            Assert.Equal(1, serving.GetValueOrDefault("cpu"));
+            Assert.Equal(1, serving.GetValueOrDefault("webhooks"));
+            Assert.False(serving.ContainsKey("gpu"));
         }
         finally
         {

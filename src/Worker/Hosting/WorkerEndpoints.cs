@@ -7,38 +7,45 @@ using Microsoft.Extensions.Options;
 using Optimizer.Domain.Persistence;
 using Optimizer.Domain.Storage;
 using Optimizer.Worker.Execution;
+using Optimizer.Worker.Hosting.Prometheus;
 
 namespace Optimizer.Worker.Hosting;
 
 /// <summary>
-/// <c>/healthz</c> (the process answers) and <c>/readyz</c> (PostgreSQL and the blob store answer) on
-/// <c>Worker:HealthPort</c>, for container probes (Kubernetes, Docker); off when the port is unset.
+/// The worker's HTTP endpoints, in one <see cref="HttpListener"/>: <c>/healthz</c> (the process answers) and
+/// <c>/readyz</c> (PostgreSQL and the blob store answer) on <c>Worker:HealthPort</c> for container probes, and the
+/// Prometheus scrape <c>/metrics</c> on <c>Worker:MetricsPort</c>. One port for both serves all three paths; two ports are
+/// two prefixes of the same listener, each answering only its own paths. Each is off while its port is unset.
 /// </summary>
 /// <remarks>
-/// The worker is a plain .NET host without ASP.NET Core (its image is the smaller runtime image), so the BCL's
-/// <see cref="HttpListener"/> serves these two paths. Readiness goes false while PostgreSQL is down: the rollout of a
-/// new worker version waits until it can reach its queue.
+/// The worker is a plain .NET host without ASP.NET Core (its image is the smaller runtime image), hence the BCL's listener.
+/// Readiness goes false while PostgreSQL is down: the rollout of a new worker version waits until it can reach its queue.
 /// </remarks>
-public sealed partial class HealthListener(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<HealthListener> logger)
-    : BackgroundService
+public sealed partial class WorkerEndpoints(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<WorkerEndpoints> logger,
+    PrometheusScrapeReader? metrics = null) : BackgroundService
 {
     private static readonly TimeSpan s_checkTimeout = TimeSpan.FromSeconds(5);
 
     private HttpListener? _listener;
+    private WorkerHttpBindings? _bindings;
 
-    /// <summary>True once the port is bound (false when <c>Worker:HealthPort</c> is unset).</summary>
+    /// <summary>True once a port is bound (false when neither port is set).</summary>
     public bool IsListening => _listener?.IsListening == true;
 
-    /// <summary>Binds the port before the host reports started, so a port in use fails the start instead of a probe.</summary>
+    /// <summary>Binds the ports before the host reports started, so a port in use fails the start instead of a probe.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.HealthPort is { } port)
+        var bindings = WorkerHttpBindings.From(options.Value);
+        if (bindings.Prefixes.Count > 0)
         {
             _listener = new HttpListener();
-            // "+" binds every interface: a probe comes from the kubelet or Docker, not from loopback.
-            _listener.Prefixes.Add($"http://+:{port}/");
+            foreach (var prefix in bindings.Prefixes)
+            {
+                _listener.Prefixes.Add(prefix);
+            }
             _listener.Start();
-            LogListening(port);
+            _bindings = bindings;
+            LogListening(string.Join(", ", bindings.Prefixes));
         }
         return base.StartAsync(cancellationToken);
     }
@@ -67,23 +74,28 @@ public sealed partial class HealthListener(IServiceScopeFactory scopes, IOptions
 
     public override void Dispose()
     {
-        _listener?.Close();
+        // The base cancels the stopping token first, whose callback stops the listener: it must not be closed yet.
         base.Dispose();
+        _listener?.Close();
     }
 
     private async Task AnswerAsync(HttpListenerContext context, CancellationToken stoppingToken)
     {
-        var (status, body) = context.Request.Url?.AbsolutePath switch
+        var port = context.Request.LocalEndPoint.Port;
+        var (status, type, body) = (context.Request.Url?.AbsolutePath, _bindings!) switch
         {
-            "/healthz" => (200, "ok"),
-            "/readyz" => await ReadyAsync(stoppingToken) is { Length: 0 } ? (200, "ready") : (503, "not ready"),
-            _ => (404, "not found"),
+            ("/healthz", var b) when b.ProbePort == port => (200, "text/plain; charset=utf-8", "ok\n"),
+            ("/readyz", var b) when b.ProbePort == port =>
+                await ReadyAsync(stoppingToken) is { Length: 0 } ? (200, "text/plain; charset=utf-8", "ready\n") : (503, "text/plain; charset=utf-8", "not ready\n"),
+            (WorkerHttpBindings.MetricsPath, var b) when b.MetricsPort == port && metrics is not null =>
+                (200, "text/plain; version=0.0.4; charset=utf-8", metrics.Scrape()),
+            _ => (404, "text/plain; charset=utf-8", "not found\n"),
         };
         try
         {
-            var bytes = Encoding.UTF8.GetBytes(body + "\n");
+            var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = status;
-            context.Response.ContentType = "text/plain; charset=utf-8";
+            context.Response.ContentType = type;
             await context.Response.OutputStream.WriteAsync(bytes, stoppingToken);
             context.Response.Close();
         }
@@ -126,6 +138,6 @@ public sealed partial class HealthListener(IServiceScopeFactory scopes, IOptions
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Health endpoints on port {Port}: /healthz, /readyz")]
-    private partial void LogListening(int port);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker endpoints listening on {Prefixes}")]
+    private partial void LogListening(string prefixes);
 }
