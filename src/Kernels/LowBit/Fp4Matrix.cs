@@ -7,8 +7,8 @@ namespace Optimizer.Kernels.LowBit;
 /// scales), with codes in the <see cref="NibblePacking"/> layout for the integer-dot kernels.
 /// </summary>
 /// <remarks>
-/// The kernels read each code as twice its value (an integer, see <c>E2M1Nibble</c>), so the stored scale is
-/// <c>rowScale · groupScale / 2</c>. There is no zero point: the mins are zero.
+/// The kernels read each code as twice its value plus 12 (an unsigned integer, see <c>E2M1Nibble</c>), so the stored
+/// scale is <c>rowScale · groupScale / 2</c> and the driver takes the 12 back as a zero point; no mins are stored.
 /// </remarks>
 public sealed class Fp4Matrix
 {
@@ -18,7 +18,6 @@ public sealed class Fp4Matrix
         Layout = layout;
         Codes = codes;
         Scales = scales;
-        Mins = new float[scales.Length];
     }
 
     public int OutFeatures { get; }
@@ -30,9 +29,6 @@ public sealed class Fp4Matrix
 
     /// <summary>Half of the effective scale per <c>[out, groups]</c>.</summary>
     public float[] Scales { get; }
-
-    /// <summary>All zero (FP4 is symmetric); kept so every nibble format runs through the same driver.</summary>
-    public float[] Mins { get; }
 
     /// <summary>Bytes the kernels stream per product (codes and scales).</summary>
     public long WeightBytes => Codes.LongLength + 4L * Scales.Length;
