@@ -12,7 +12,7 @@ namespace Optimizer.Kernels.LowBit;
 /// </remarks>
 public sealed class Fp4Matrix
 {
-    private Fp4Matrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales)
+    private Fp4Matrix(int outFeatures, BlockLayout layout, byte[] codes, Fp4Scales scales)
     {
         OutFeatures = outFeatures;
         Layout = layout;
@@ -27,11 +27,11 @@ public sealed class Fp4Matrix
     /// <summary>Packed E2M1 codes <c>[out, PaddedIn / 2]</c>.</summary>
     public byte[] Codes { get; }
 
-    /// <summary>Half of the effective scale per <c>[out, groups]</c>.</summary>
-    public float[] Scales { get; }
+    /// <summary>Half of the effective scale per <c>[out, groups]</c> (exponent bytes when the group scales are powers of two).</summary>
+    public Fp4Scales Scales { get; }
 
     /// <summary>Bytes the kernels stream per product (codes and scales).</summary>
-    public long WeightBytes => Codes.LongLength + 4L * Scales.Length;
+    public long WeightBytes => Codes.LongLength + Scales.Bytes;
 
     /// <summary>
     /// Repacks the <c>fp4</c> method's output: codes packed two per byte along each row (<see cref="Fp4.Pack"/>),
@@ -53,14 +53,7 @@ public sealed class Fp4Matrix
             var b = packedCodes[k / 2];
             codes[k] = (byte)((k & 1) == 0 ? b & 0xF : b >> 4);
         }
-        var scales = new float[groupScales.Length];
-        for (var o = 0; o < outFeatures; o++)
-        {
-            for (var g = 0; g < layout.Groups; g++)
-            {
-                scales[o * layout.Groups + g] = 0.5f * rowScales[o] * groupScales[o * layout.Groups + g];
-            }
-        }
+        var scales = Fp4Scales.Create(groupScales, rowScales, outFeatures, layout.Groups);
         return new Fp4Matrix(outFeatures, layout, NibblePacking.Pack(codes, outFeatures, layout), scales);
     }
 
@@ -69,12 +62,14 @@ public sealed class Fp4Matrix
     {
         var rowBytes = Layout.PaddedIn / 2;
         var weight = new float[(long)OutFeatures * Layout.InFeatures];
+        var buffer = new float[Layout.Groups];
         for (var o = 0; o < OutFeatures; o++)
         {
             var row = Codes.AsSpan(o * rowBytes, rowBytes);
+            var scales = Scales.Row(o, buffer);
             for (var i = 0; i < Layout.InFeatures; i++)
             {
-                var scale = Scales[o * Layout.Groups + Layout.GroupOfBlock[i / Layout.BlockSize]];
+                var scale = scales[Layout.GroupOfBlock[i / Layout.BlockSize]];
                 weight[o * Layout.InFeatures + i] = 2 * scale * Fp4.Decode(NibblePacking.CodeAt(row, i));
             }
         }

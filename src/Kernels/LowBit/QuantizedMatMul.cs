@@ -36,7 +36,7 @@ public static partial class QuantizedMatMul
         ArgumentNullException.ThrowIfNull(weight);
         // The dots read E2M1 codes with a zero point (E2M1Nibble): its mins are that many scales, not an array to stream.
         Dispatch<NibbleDot256<E2M1Nibble>, NibbleDot128<E2M1Nibble>, NibbleDotScalar<E2M1Nibble>>(
-            new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, null, weight.Layout, E2M1Nibble.ZeroPoint),
+            new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, null, null, weight.Layout, E2M1Nibble.ZeroPoint, weight.Scales),
             x, y, width, cancellationToken);
     }
 
@@ -110,10 +110,12 @@ public static partial class QuantizedMatMul
         var blockScales = x.Scales;
         var groupSums = x.GroupSums;
         Span<float> four = stackalloc float[4];
+        // Compact scales are expanded once per row (a tile's buffer, on the stack unless the row has very many groups).
+        var expanded = rows.ScaleRows is null ? [] : layout.Groups <= 1024 ? stackalloc float[layout.Groups] : new float[layout.Groups];
         for (var o = start; o < end; o++)
         {
             var row = codes.Slice(o * rows.RowBytes, rows.RowBytes);
-            var scales = rows.Scales.AsSpan(o * layout.Groups, layout.Groups);
+            var scales = rows.ScaleRows is null ? rows.Scales.AsSpan(o * layout.Groups, layout.Groups) : rows.ScaleRows.Row(o, expanded);
             // Mins are either stored or a fixed multiple of the scales (a zero point on every code).
             var mins = rows.Mins is null ? scales : rows.Mins.AsSpan(o * layout.Groups, layout.Groups);
             var minFactor = rows.Mins is null ? rows.ZeroPoint : 1f;
@@ -160,6 +162,10 @@ public static partial class QuantizedMatMul
     }
 
     /// <summary>What the driver needs of a quantized matrix, whatever its format.</summary>
-    /// <remarks>Mins are <c>[out, groups]</c>, or null when they are <c>ZeroPoint</c> times the scales.</remarks>
-    private sealed record RowSet(byte[] Codes, int RowBytes, int Count, float[] Scales, float[]? Mins, BlockLayout Layout, float ZeroPoint = 0f);
+    /// <remarks>
+    /// Mins are <c>[out, groups]</c>, or null when they are <c>ZeroPoint</c> times the scales; scales are <c>[out, groups]</c>,
+    /// or null when <c>ScaleRows</c> holds them (FP4's compact scales).
+    /// </remarks>
+    private sealed record RowSet(byte[] Codes, int RowBytes, int Count, float[]? Scales, float[]? Mins, BlockLayout Layout,
+        float ZeroPoint = 0f, Fp4Scales? ScaleRows = null);
 }
