@@ -25,7 +25,8 @@ public static partial class QuantizedMatMul
     {
         ArgumentNullException.ThrowIfNull(weight);
         Dispatch<NibbleDot256<UnsignedNibble>, NibbleDot128<UnsignedNibble>, NibbleDotScalar<UnsignedNibble>>(
-            new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout), x, y, width, cancellationToken);
+            new RowSet(weight.Codes, weight.Layout.PaddedIn / 2, weight.OutFeatures, weight.Scales, null, weight.Layout, Zeros: weight.Zeros),
+            x, y, width, cancellationToken);
     }
 
     /// <summary><c>y [batch, out] = x · Wᵀ</c> for an FP4 E2M1 matrix.</summary>
@@ -112,13 +113,15 @@ public static partial class QuantizedMatMul
         Span<float> four = stackalloc float[4];
         // Compact scales are expanded once per row (a tile's buffer, on the stack unless the row has very many groups).
         var expanded = rows.ScaleRows is null ? [] : layout.Groups <= 1024 ? stackalloc float[layout.Groups] : new float[layout.Groups];
+        var zeroMins = rows.Zeros is null ? [] : layout.Groups <= 1024 ? stackalloc float[layout.Groups] : new float[layout.Groups];
         for (var o = start; o < end; o++)
         {
             var row = codes.Slice(o * rows.RowBytes, rows.RowBytes);
             var scales = rows.ScaleRows is null ? rows.Scales.AsSpan(o * layout.Groups, layout.Groups) : rows.ScaleRows.Row(o, expanded);
-            // Mins are either stored or a fixed multiple of the scales (a zero point on every code).
-            var mins = rows.Mins is null ? scales : rows.Mins.AsSpan(o * layout.Groups, layout.Groups);
-            var minFactor = rows.Mins is null ? rows.ZeroPoint : 1f;
+            // Mins are stored, or s·z from stored zero points, or a fixed multiple of the scales (a zero point on every code).
+            var mins = rows.Zeros is not null ? ZeroMins(scales, rows.Zeros.AsSpan(o * layout.Groups, layout.Groups), zeroMins)
+                : rows.Mins is null ? scales : rows.Mins.AsSpan(o * layout.Groups, layout.Groups);
+            var minFactor = rows.Mins is null && rows.Zeros is null ? rows.ZeroPoint : 1f;
             var n = 0;
             for (; n + 4 <= x.Batch; n += 4)
             {
@@ -135,6 +138,16 @@ public static partial class QuantizedMatMul
                 y[n * rows.Count + o] = dot - minFactor * MinTerm(mins, groupSums.Slice(n * layout.Groups, layout.Groups));
             }
         }
+    }
+
+    /// <summary><c>min[g] = s[g] · z[g]</c>: the float an fp32 min would have held.</summary>
+    private static ReadOnlySpan<float> ZeroMins(ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeros, Span<float> mins)
+    {
+        for (var g = 0; g < zeros.Length; g++)
+        {
+            mins[g] = scales[g] * zeros[g];
+        }
+        return mins[..zeros.Length];
     }
 
     /// <summary><c>Σ_g min[g] · Σ_{b ∈ g} sx[b]·Σq</c>: the zero points' share, one short dot per row.</summary>
@@ -163,9 +176,10 @@ public static partial class QuantizedMatMul
 
     /// <summary>What the driver needs of a quantized matrix, whatever its format.</summary>
     /// <remarks>
-    /// Mins are <c>[out, groups]</c>, or null when they are <c>ZeroPoint</c> times the scales; scales are <c>[out, groups]</c>,
+    /// Mins are <c>[out, groups]</c>, or <c>s·z</c> from the zero-point bytes <c>Zeros</c>, or (both null) <c>ZeroPoint</c>
+    /// times the scales; scales are <c>[out, groups]</c>,
     /// or null when <c>ScaleRows</c> holds them (FP4's compact scales).
     /// </remarks>
     private sealed record RowSet(byte[] Codes, int RowBytes, int Count, float[]? Scales, float[]? Mins, BlockLayout Layout,
-        float ZeroPoint = 0f, Fp4Scales? ScaleRows = null);
+        float ZeroPoint = 0f, Fp4Scales? ScaleRows = null, byte[]? Zeros = null);
 }
