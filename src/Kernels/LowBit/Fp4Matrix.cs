@@ -7,18 +7,17 @@ namespace Optimizer.Kernels.LowBit;
 /// scales), with codes in the <see cref="NibblePacking"/> layout for the integer-dot kernels.
 /// </summary>
 /// <remarks>
-/// The kernels read each code as twice its value (an integer, see <c>E2M1Nibble</c>), so the stored scale is
-/// <c>rowScale · groupScale / 2</c>. There is no zero point: the mins are zero.
+/// The kernels read each code as twice its value plus 12 (an unsigned integer, see <c>E2M1Nibble</c>), so the stored
+/// scale is <c>rowScale · groupScale / 2</c> and the driver takes the 12 back as a zero point; no mins are stored.
 /// </remarks>
 public sealed class Fp4Matrix
 {
-    private Fp4Matrix(int outFeatures, BlockLayout layout, byte[] codes, float[] scales)
+    private Fp4Matrix(int outFeatures, BlockLayout layout, byte[] codes, Fp4Scales scales)
     {
         OutFeatures = outFeatures;
         Layout = layout;
         Codes = codes;
         Scales = scales;
-        Mins = new float[scales.Length];
     }
 
     public int OutFeatures { get; }
@@ -28,14 +27,11 @@ public sealed class Fp4Matrix
     /// <summary>Packed E2M1 codes <c>[out, PaddedIn / 2]</c>.</summary>
     public byte[] Codes { get; }
 
-    /// <summary>Half of the effective scale per <c>[out, groups]</c>.</summary>
-    public float[] Scales { get; }
-
-    /// <summary>All zero (FP4 is symmetric); kept so every nibble format runs through the same driver.</summary>
-    public float[] Mins { get; }
+    /// <summary>Half of the effective scale per <c>[out, groups]</c> (exponent bytes when the group scales are powers of two).</summary>
+    public Fp4Scales Scales { get; }
 
     /// <summary>Bytes the kernels stream per product (codes and scales).</summary>
-    public long WeightBytes => Codes.LongLength + 4L * Scales.Length;
+    public long WeightBytes => Codes.LongLength + Scales.Bytes;
 
     /// <summary>
     /// Repacks the <c>fp4</c> method's output: codes packed two per byte along each row (<see cref="Fp4.Pack"/>),
@@ -57,14 +53,7 @@ public sealed class Fp4Matrix
             var b = packedCodes[k / 2];
             codes[k] = (byte)((k & 1) == 0 ? b & 0xF : b >> 4);
         }
-        var scales = new float[groupScales.Length];
-        for (var o = 0; o < outFeatures; o++)
-        {
-            for (var g = 0; g < layout.Groups; g++)
-            {
-                scales[o * layout.Groups + g] = 0.5f * rowScales[o] * groupScales[o * layout.Groups + g];
-            }
-        }
+        var scales = Fp4Scales.Create(groupScales, rowScales, outFeatures, layout.Groups);
         return new Fp4Matrix(outFeatures, layout, NibblePacking.Pack(codes, outFeatures, layout), scales);
     }
 
@@ -73,12 +62,14 @@ public sealed class Fp4Matrix
     {
         var rowBytes = Layout.PaddedIn / 2;
         var weight = new float[(long)OutFeatures * Layout.InFeatures];
+        var buffer = new float[Layout.Groups];
         for (var o = 0; o < OutFeatures; o++)
         {
             var row = Codes.AsSpan(o * rowBytes, rowBytes);
+            var scales = Scales.Row(o, buffer);
             for (var i = 0; i < Layout.InFeatures; i++)
             {
-                var scale = Scales[o * Layout.Groups + Layout.GroupOfBlock[i / Layout.BlockSize]];
+                var scale = scales[Layout.GroupOfBlock[i / Layout.BlockSize]];
                 weight[o * Layout.InFeatures + i] = 2 * scale * Fp4.Decode(NibblePacking.CodeAt(row, i));
             }
         }

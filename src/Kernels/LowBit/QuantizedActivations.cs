@@ -104,9 +104,19 @@ public sealed class QuantizedActivations
             sums.Clear();
             for (var b = 0; b < layout.Blocks; b++)
             {
-                Gather(row, layout, b, block);
                 var codes = _codes.AsSpan(n * layout.PaddedIn + b * layout.BlockSize, layout.BlockSize);
-                var (scale, sum) = QuantizeBlock(block, codes, maxCode);
+                var start = b * layout.BlockSize;
+                float scale;
+                int sum;
+                if (layout.Permutation is null && start + layout.BlockSize <= layout.InFeatures && BlockQuantizer.Handles(layout.BlockSize))
+                {
+                    (scale, sum) = BlockQuantizer.Quantize(row.Slice(start, layout.BlockSize), codes, maxCode);
+                }
+                else
+                {
+                    Gather(row, layout, b, block);
+                    (scale, sum) = QuantizeBlock(block, codes, maxCode);
+                }
                 _scales[n * layout.Blocks + b] = scale;
                 sums[layout.GroupOfBlock[b]] += scale * sum;
             }

@@ -84,6 +84,60 @@ public class Fp4MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(32, Fp4ScaleConstraint.Pow2, true)]
+    [InlineData(128, Fp4ScaleConstraint.RowPow2, true)]
+    [InlineData(32, Fp4ScaleConstraint.None, false)]
+    public void Scales_AreExponentBytes_ExactlyWhenGroupScalesArePowersOfTwo(int groupSize, Fp4ScaleConstraint constraint, bool compact)
+    {
+        const int outFeatures = 9;
+        const int inFeatures = 256;
+        var weight = LowBitCases.Gaussian(outFeatures * inFeatures, seed: groupSize, 0.05f);
+        var groups = Fp4Quantizer.GroupCount(inFeatures, groupSize);
+        var groupScales = new float[outFeatures * groups];
+        var rowScales = new float[outFeatures];
+        Fp4Quantizer.ComputeScales(weight, outFeatures, inFeatures, groupSize, constraint, groupScales, rowScales);
+        var packed = new byte[Fp4.PackedLength(weight.Length)];
+        Fp4Quantizer.Encode(weight, groupScales, rowScales, outFeatures, inFeatures, groupSize, packed);
+        var expected = new float[weight.Length];
+        Fp4Quantizer.Dequantize(packed, groupScales, rowScales, outFeatures, inFeatures, groupSize, expected);
+
+        var matrix = Fp4Matrix.Pack(packed, groupScales, rowScales, outFeatures, inFeatures, groupSize);
+
+        Assert.Equal(compact, matrix.Scales.IsCompact);
+        Assert.Equal(expected, matrix.Dequantize());
+        Assert.Equal(packed.Length + (compact ? groupScales.Length + 4L * outFeatures : 4L * groupScales.Length), matrix.WeightBytes);
+    }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(-1)]
+    public void Fp4_IsExact_WithCompactScales_WhenActivationsQuantizeExactly(int groupSize)
+    {
+        const int outFeatures = 5;
+        const int inFeatures = 320;
+        const int batch = 6;
+        var codes = new byte[outFeatures * inFeatures];
+        var random = new Random(groupSize + 200);
+        for (var k = 0; k < codes.Length; k++)
+        {
+            codes[k] = (byte)random.Next(16);
+        }
+        var packed = new byte[Fp4.PackedLength(codes.Length)];
+        Fp4.Pack(codes, packed);
+        var groups = Fp4Quantizer.GroupCount(inFeatures, groupSize);
+        var groupScales = Enumerable.Range(0, outFeatures * groups).Select(s => MathF.ScaleB(1f, s % 7 - 4)).ToArray();
+        var rowScales = Enumerable.Range(0, outFeatures).Select(o => 0.3f + o).ToArray();
+        var matrix = Fp4Matrix.Pack(packed, groupScales, rowScales, outFeatures, inFeatures, groupSize);
+        Assert.True(matrix.Scales.IsCompact);
+        var x = LowBitCases.ExactActivations(batch, matrix.Layout, seed: 7);
+
+        foreach (var width in KernelWidths.Supported)
+        {
+            LowBitCases.AssertExact(matrix.Dequantize(), x, batch, outFeatures, inFeatures, Run(matrix, x, batch, width), width.ToString());
+        }
+    }
+
     [Fact]
     public void Dequantize_EqualsTheFp4Codec_ForEveryCode()
     {

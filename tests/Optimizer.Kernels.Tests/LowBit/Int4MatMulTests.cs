@@ -182,4 +182,18 @@ public class Int4MatMulTests
             Int4Matrix.Pack(new byte[128], new float[2], new int[2], gIdx, 1, 128, 64));
         Assert.Equal("gIdx", error.ParamName);
     }
+
+    [Fact]
+    public void Pack_KeepsZeroPointsAsBytes_AndThrows_WhenOneDoesNotFit()
+    {
+        var codes = new byte[2 * 64];
+        var scales = new[] { 0.5f, 0.25f, 1f, 2f };
+        var matrix = Int4Matrix.Pack(codes, scales, [3, 15, 0, 255], null, 2, 64, 32);
+        Assert.Equal(new byte[] { 3, 15, 0, 255 }, matrix.Zeros);
+        Assert.Equal(codes.Length / 2 + 4L * scales.Length + scales.Length, matrix.WeightBytes);
+        // Every code is 0, so each weight is −s·z.
+        Assert.Equal(-0.5f * 3, matrix.Dequantize()[0]);
+
+        Assert.Throws<ArgumentException>(() => Int4Matrix.Pack(codes, scales, [3, 256, 0, 1], null, 2, 64, 32));
+    }
 }

@@ -1,0 +1,237 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Optimizer.Kernels.LowBit;
+
+/// <summary>
+/// Row dot for 4-bit codes with AVX2: one 32-byte load, a mask and a shift give 64 codes; <typeparamref name="TCode"/> turns
+/// them into unsigned bytes (no work for int4, one <c>pshufb</c> for E2M1) that go straight into <c>vpmaddubsw</c> with the
+/// int8 activations; the 16-bit pair sums of a whole block (at most four, see <see cref="INibbleCode"/>) take one
+/// <c>vpmaddwd</c>, one convert and one FMA.
+/// </summary>
+/// <remarks>
+/// Loops walk refs and keep every constant in a register: the JIT neither hoists <c>Vector256.Create</c> of a constant out
+/// of a loop nor drops the bounds checks of span indexing, and both cost as much as the dot's own instructions.
+/// </remarks>
+[SkipLocalsInit]
+internal readonly struct NibbleDot256<TCode> : IRowDot
+    where TCode : INibbleCode
+{
+    /// <summary>Blocks whose combined scales are kept on the stack at once (1 KiB per activation row).</summary>
+    private const int SegmentBlocks = 256;
+
+    public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout)
+    {
+        if (layout.BlockSize < NibblePacking.ChunkInputs)
+        {
+            return HalfBlocks(weights, x, blockScales, groupScales, layout);
+        }
+        ref var codes = ref MemoryMarshal.GetReference(weights);
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var sx = ref MemoryMarshal.GetReference(blockScales);
+        ref var sw = ref MemoryMarshal.GetReference(groupScales);
+        ref var groupOf = ref MemoryMarshal.GetArrayDataReference(layout.GroupOfBlock);
+        var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
+        var chunksPerBlock = layout.BlockSize / NibblePacking.ChunkInputs;
+        var acc = Vector256<float>.Zero;
+        for (var b = 0; b < layout.Blocks; b++)
+        {
+            var pairs = Vector256<short>.Zero;
+            for (var c = 0; c < chunksPerBlock; c++)
+            {
+                var packed = Vector256.LoadUnsafe(ref codes);
+                var low = TCode.Decode(packed & nibble, table);
+                var high = TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table);
+                pairs += Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xs))
+                    + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xs, 32));
+                codes = ref Unsafe.Add(ref codes, 32);
+                xs = ref Unsafe.Add(ref xs, 64);
+            }
+            var scale = Unsafe.Add(ref sx, b) * Unsafe.Add(ref sw, Unsafe.Add(ref groupOf, b));
+            acc = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(pairs, ones)), Vector256.Create(scale), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>
+    /// Blocks of 32 (groups of 32, e.g. MXFP4): each nibble half of a chunk is its own block. A scale per 32 inputs is as
+    /// much scalar work as the SIMD dot itself, so the scales of a segment are multiplied up front, 8 at a time.
+    /// </summary>
+    private static float HalfBlocks(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout)
+    {
+        Span<float> combined = stackalloc float[SegmentBlocks];
+        var acc = new Accumulators();
+        for (var start = 0; start < layout.Blocks; start += SegmentBlocks)
+        {
+            var count = Math.Min(SegmentBlocks, layout.Blocks - start);
+            BlockScales.Combine(blockScales, groupScales, layout, start, combined[..count]);
+            HalfBlockRun(ref Unsafe.AsRef(in weights[start * 16]), ref Unsafe.AsRef(in x[start * 32]), ref MemoryMarshal.GetReference(combined), count, ref acc);
+        }
+        return Vector256.Sum((acc.A0 + acc.A1) + (acc.A2 + acc.A3));
+    }
+
+    /// <summary>
+    /// The loop of <see cref="HalfBlocks"/> over <paramref name="count"/> blocks (even): a method of its own with no call
+    /// inside, because every vector register is caller-saved on x64 Unix and a call in the loop nest leaves the JIT keeping
+    /// the accumulators and constants on the stack. Two chunks per step feed four FMA chains, so no add waits on another's latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void HalfBlockRun(ref byte codes, ref sbyte xs, ref float scale, int count, ref Accumulators acc)
+    {
+        var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
+        var (acc0, acc1, acc2, acc3) = (acc.A0, acc.A1, acc.A2, acc.A3);
+        var b = 0;
+        for (; b + 4 <= count; b += 4)
+        {
+            var first = Vector256.LoadUnsafe(ref codes);
+            var second = Vector256.LoadUnsafe(ref codes, 32);
+            var dot0 = Avx2.MultiplyAddAdjacent(TCode.Decode(first & nibble, table), Vector256.LoadUnsafe(ref xs));
+            var dot1 = Avx2.MultiplyAddAdjacent(
+                TCode.Decode(Avx2.ShiftRightLogical(first.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 32));
+            var dot2 = Avx2.MultiplyAddAdjacent(TCode.Decode(second & nibble, table), Vector256.LoadUnsafe(ref xs, 64));
+            var dot3 = Avx2.MultiplyAddAdjacent(
+                TCode.Decode(Avx2.ShiftRightLogical(second.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 96));
+            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot0, ones)), Vector256.Create(scale), acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot1, ones)), Vector256.Create(Unsafe.Add(ref scale, 1)), acc1);
+            acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot2, ones)), Vector256.Create(Unsafe.Add(ref scale, 2)), acc2);
+            acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot3, ones)), Vector256.Create(Unsafe.Add(ref scale, 3)), acc3);
+            codes = ref Unsafe.Add(ref codes, 64);
+            xs = ref Unsafe.Add(ref xs, 128);
+            scale = ref Unsafe.Add(ref scale, 4);
+        }
+        // Rows are whole chunks, so an odd chunk is all that can be left.
+        if (b < count)
+        {
+            var packed = Vector256.LoadUnsafe(ref codes);
+            var dot0 = Avx2.MultiplyAddAdjacent(TCode.Decode(packed & nibble, table), Vector256.LoadUnsafe(ref xs));
+            var dot1 = Avx2.MultiplyAddAdjacent(
+                TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 32));
+            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot0, ones)), Vector256.Create(scale), acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot1, ones)), Vector256.Create(Unsafe.Add(ref scale, 1)), acc1);
+        }
+        (acc.A0, acc.A1, acc.A2, acc.A3) = (acc0, acc1, acc2, acc3);
+    }
+
+    /// <summary>Blocks of 32 for four activation rows: each chunk is loaded and decoded once for all four.</summary>
+    private static void HalfBlocks4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
+    {
+        Span<float> combined = stackalloc float[4 * SegmentBlocks];
+        var blocks = layout.Blocks;
+        var (low, high) = (new Accumulators(), new Accumulators());
+        for (var start = 0; start < blocks; start += SegmentBlocks)
+        {
+            var count = Math.Min(SegmentBlocks, blocks - start);
+            for (var r = 0; r < 4; r++)
+            {
+                BlockScales.Combine(blockScales.Slice(r * blocks, blocks), groupScales, layout, start, combined.Slice(r * SegmentBlocks, count));
+            }
+            HalfBlockRun4(ref Unsafe.AsRef(in weights[start * 16]), ref Unsafe.AsRef(in x[start * 32]), layout.PaddedIn,
+                ref MemoryMarshal.GetReference(combined), count, ref low, ref high);
+        }
+        results[0] = Vector256.Sum(low.A0 + high.A0);
+        results[1] = Vector256.Sum(low.A1 + high.A1);
+        results[2] = Vector256.Sum(low.A2 + high.A2);
+        results[3] = Vector256.Sum(low.A3 + high.A3);
+    }
+
+    /// <summary>The loop of <see cref="HalfBlocks4"/> (no call inside, see <see cref="HalfBlockRun"/>): row r's scales start at <c>r · SegmentBlocks</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void HalfBlockRun4(ref byte codes, ref sbyte x0, int padded, ref float s0, int count,
+        ref Accumulators low, ref Accumulators high)
+    {
+        var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
+        var (acc0, acc1, acc2, acc3) = (low.A0, high.A0, low.A1, high.A1);
+        var (acc4, acc5, acc6, acc7) = (low.A2, high.A2, low.A3, high.A3);
+        for (var b = 0; b < count; b += 2)
+        {
+            var packed = Vector256.LoadUnsafe(ref codes);
+            var lowCodes = TCode.Decode(packed & nibble, table);
+            var highCodes = TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table);
+            ref var x1 = ref Unsafe.Add(ref x0, padded);
+            ref var x2 = ref Unsafe.Add(ref x1, padded);
+            ref var x3 = ref Unsafe.Add(ref x2, padded);
+            (acc0, acc1) = HalfStep(lowCodes, highCodes, ref x0, ref Unsafe.Add(ref s0, b), ones, acc0, acc1);
+            (acc2, acc3) = HalfStep(lowCodes, highCodes, ref x1, ref Unsafe.Add(ref s0, SegmentBlocks + b), ones, acc2, acc3);
+            (acc4, acc5) = HalfStep(lowCodes, highCodes, ref x2, ref Unsafe.Add(ref s0, 2 * SegmentBlocks + b), ones, acc4, acc5);
+            (acc6, acc7) = HalfStep(lowCodes, highCodes, ref x3, ref Unsafe.Add(ref s0, 3 * SegmentBlocks + b), ones, acc6, acc7);
+            codes = ref Unsafe.Add(ref codes, 32);
+            x0 = ref Unsafe.Add(ref x0, 64);
+        }
+        (low.A0, high.A0, low.A1, high.A1) = (acc0, acc1, acc2, acc3);
+        (low.A2, high.A2, low.A3, high.A3) = (acc4, acc5, acc6, acc7);
+    }
+
+    /// <summary>Four float accumulators carried from one segment's loop to the next.</summary>
+    private struct Accumulators
+    {
+        public Vector256<float> A0, A1, A2, A3;
+    }
+
+    /// <summary>One chunk (two blocks of 32) of one activation row; <paramref name="scale"/> points at the two blocks' combined scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) HalfStep(Vector256<byte> low, Vector256<byte> high, ref sbyte x, ref float scale,
+        Vector256<short> ones, Vector256<float> accLow, Vector256<float> accHigh)
+    {
+        var lowDot = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref x)), ones);
+        var highDot = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref x, 32)), ones);
+        return (Fma.MultiplyAdd(Vector256.ConvertToSingle(lowDot), Vector256.Create(scale), accLow),
+            Fma.MultiplyAdd(Vector256.ConvertToSingle(highDot), Vector256.Create(Unsafe.Add(ref scale, 1)), accHigh));
+    }
+
+    public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
+        ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
+    {
+        if (layout.BlockSize < NibblePacking.ChunkInputs)
+        {
+            HalfBlocks4(weights, x, blockScales, groupScales, layout, results);
+            return;
+        }
+        var (blocks, padded) = (layout.Blocks, layout.PaddedIn);
+        ref var codes = ref MemoryMarshal.GetReference(weights);
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var sx = ref MemoryMarshal.GetReference(blockScales);
+        ref var sw = ref MemoryMarshal.GetReference(groupScales);
+        ref var groupOf = ref MemoryMarshal.GetArrayDataReference(layout.GroupOfBlock);
+        var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
+        var chunksPerBlock = layout.BlockSize / NibblePacking.ChunkInputs;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (var b = 0; b < blocks; b++)
+        {
+            Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+            for (var c = 0; c < chunksPerBlock; c++)
+            {
+                var packed = Vector256.LoadUnsafe(ref codes);
+                var low = TCode.Decode(packed & nibble, table);
+                var high = TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table);
+                ref var x1 = ref Unsafe.Add(ref x0, padded);
+                ref var x2 = ref Unsafe.Add(ref x1, padded);
+                ref var x3 = ref Unsafe.Add(ref x2, padded);
+                p0 += Pairs(low, high, ref x0);
+                p1 += Pairs(low, high, ref x1);
+                p2 += Pairs(low, high, ref x2);
+                p3 += Pairs(low, high, ref x3);
+                codes = ref Unsafe.Add(ref codes, 32);
+                x0 = ref Unsafe.Add(ref x0, 64);
+            }
+            var w = Unsafe.Add(ref sw, Unsafe.Add(ref groupOf, b));
+            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(p0, ones)), Vector256.Create(Unsafe.Add(ref sx, b) * w), acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(p1, ones)), Vector256.Create(Unsafe.Add(ref sx, blocks + b) * w), acc1);
+            acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(p2, ones)), Vector256.Create(Unsafe.Add(ref sx, 2 * blocks + b) * w), acc2);
+            acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(p3, ones)), Vector256.Create(Unsafe.Add(ref sx, 3 * blocks + b) * w), acc3);
+        }
+        results[0] = Vector256.Sum(acc0);
+        results[1] = Vector256.Sum(acc1);
+        results[2] = Vector256.Sum(acc2);
+        results[3] = Vector256.Sum(acc3);
+    }
+
+    /// <summary>The 16-bit pair sums of one chunk with 64 activations: two of the at most four a block adds up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Pairs(Vector256<byte> low, Vector256<byte> high, ref sbyte x) =>
+        Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref x)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref x, 32));
+}
