@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace Optimizer.Kernels.LowBit;
 
 /// <summary>
@@ -30,40 +32,26 @@ public sealed class QuantizedActivations
 
     internal sbyte[] CodeArray => _codes;
 
-    private sbyte[] _tables = [];
+    private byte[] _tables = [];
 
     /// <summary>
-    /// The ternary kernel's tables <c>[batch, PaddedIn / 4, 16]</c>: entry <c>m</c> of step <c>j</c> is the sum of the codes
-    /// of inputs <c>4j + u</c> for the bits <c>u</c> set in <c>m</c> (fits int8 because codes are at most 31).
+    /// The ternary kernel's tables <c>[batch, PaddedIn / 4, 16]</c>: entry <c>m</c> of step <c>j</c> is 128 plus the sum of
+    /// the codes of inputs <c>4j + u</c> for the bits <c>u</c> set in <c>m</c> (the sum fits int8 because codes are at most
+    /// 31; the offset makes it the unsigned operand of <c>vpmaddubsw</c>, and cancels in the kernel's b⁺ − b⁻).
     /// Built on first use after each <see cref="Quantize"/>.
     /// </summary>
-    internal ReadOnlySpan<sbyte> LookupTables()
+    internal ReadOnlySpan<byte> LookupTables()
     {
-        var steps = Layout.PaddedIn / 4;
-        if (_tablesBuilt)
+        var length = Batch * Layout.PaddedIn / 4 * 16;
+        if (!_tablesBuilt)
         {
-            return _tables.AsSpan(0, Batch * steps * 16);
+            Grow(ref _tables, length);
+            var steps = Batch * Layout.PaddedIn / 4;
+            var done = Avx2.IsSupported ? TernaryTables.Build256(_codes, _tables, steps) : 0;
+            TernaryTables.BuildScalar(_codes, _tables, done, steps);
+            _tablesBuilt = true;
         }
-        Grow(ref _tables, Batch * steps * 16);
-        for (var n = 0; n < Batch; n++)
-        {
-            for (var j = 0; j < steps; j++)
-            {
-                var codes = _codes.AsSpan(n * Layout.PaddedIn + 4 * j, 4);
-                var table = _tables.AsSpan((n * steps + j) * 16, 16);
-                for (var m = 0; m < 16; m++)
-                {
-                    var sum = 0;
-                    for (var u = 0; u < 4; u++)
-                    {
-                        sum += (m >> u & 1) * codes[u];
-                    }
-                    table[m] = (sbyte)sum;
-                }
-            }
-        }
-        _tablesBuilt = true;
-        return _tables.AsSpan(0, Batch * steps * 16);
+        return _tables.AsSpan(0, length);
     }
 
     private bool _tablesBuilt;
@@ -106,24 +94,20 @@ public sealed class QuantizedActivations
             {
                 var codes = _codes.AsSpan(n * layout.PaddedIn + b * layout.BlockSize, layout.BlockSize);
                 var start = b * layout.BlockSize;
-                float scale;
-                int sum;
-                if (layout.Permutation is null && start + layout.BlockSize <= layout.InFeatures && BlockQuantizer.Handles(layout.BlockSize))
-                {
-                    (scale, sum) = BlockQuantizer.Quantize(row.Slice(start, layout.BlockSize), codes, maxCode);
-                }
-                else
-                {
-                    Gather(row, layout, b, block);
-                    (scale, sum) = QuantizeBlock(block, codes, maxCode);
-                }
+                // The common case needs no copy: natural order and a block inside the row.
+                var source = layout.Permutation is null && start + layout.BlockSize <= layout.InFeatures
+                    ? row.Slice(start, layout.BlockSize)
+                    : Gather(row, layout, b, block);
+                var (scale, sum) = Avx2.IsSupported && layout.BlockSize % BlockQuantizer.Width == 0
+                    ? BlockQuantizer.Quantize256(source, codes, maxCode)
+                    : BlockQuantizer.QuantizeScalar(source, codes, maxCode);
                 _scales[n * layout.Blocks + b] = scale;
                 sums[layout.GroupOfBlock[b]] += scale * sum;
             }
         }
     }
 
-    private static void Gather(ReadOnlySpan<float> row, BlockLayout layout, int block, Span<float> destination)
+    private static ReadOnlySpan<float> Gather(ReadOnlySpan<float> row, BlockLayout layout, int block, Span<float> destination)
     {
         var start = block * layout.BlockSize;
         for (var j = 0; j < destination.Length; j++)
@@ -131,31 +115,7 @@ public sealed class QuantizedActivations
             var k = start + j;
             destination[j] = k >= layout.InFeatures ? 0f : row[layout.Permutation is null ? k : layout.Permutation[k]];
         }
-    }
-
-    private static (float Scale, int Sum) QuantizeBlock(ReadOnlySpan<float> block, Span<sbyte> codes, int maxCode)
-    {
-        var amax = 0f;
-        foreach (var v in block)
-        {
-            amax = MathF.Max(amax, MathF.Abs(v));
-        }
-        if (amax == 0f)
-        {
-            codes.Clear();
-            return (0f, 0);
-        }
-        var scale = amax / maxCode;
-        var inverse = maxCode / amax;
-        var sum = 0;
-        for (var j = 0; j < block.Length; j++)
-        {
-            var q = (int)MathF.Round(block[j] * inverse);
-            q = Math.Clamp(q, -maxCode, maxCode);
-            codes[j] = (sbyte)q;
-            sum += q;
-        }
-        return (scale, sum);
+        return destination;
     }
 
     private static void Grow<T>(ref T[] buffer, int length)

@@ -9,7 +9,7 @@ public static partial class QuantizedMatMul
     /// <c>y [batch, out] = x · Wᵀ</c> for a two-trit-plane matrix by table lookup. Quantize the activations with
     /// <c>maxCode: <see cref="TernaryMaxCode"/></c> first.
     /// </summary>
-    /// <remarks>Widths: AVX2, or the scalar reference (a 128-bit request runs the scalar reference).</remarks>
+    /// <remarks>Widths: AVX2, or the scalar reference (a 128-bit request, and groups of 4 or 8 inputs, run the scalar reference).</remarks>
     /// <exception cref="ArgumentException">The activations were quantized for another layout or code range, or <paramref name="y"/> has the wrong length.</exception>
     public static unsafe void Ternary(TernaryMatrix weight, QuantizedActivations x, Span<float> y,
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
@@ -24,37 +24,60 @@ public static partial class QuantizedMatMul
         {
             throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {weight.OutFeatures}] needs {(long)x.Batch * weight.OutFeatures}.", nameof(y));
         }
-        var vector = Resolve(width) == KernelWidth.Vector256;
-        var layout = weight.Layout;
-        var tablesLength = x.Batch * layout.PaddedIn / 4 * 16;
-        // Built once, before the threads start: every tile reads them.
-        var tables = x.LookupTables();
-        fixed (sbyte* tablePointer = tables)
+        var vector = Resolve(width) == KernelWidth.Vector256 && TernaryLookup.Fits(weight.Layout);
         fixed (float* output = y)
         {
-            var (t, o, length) = ((nint)tablePointer, (nint)output, y.Length);
-            RowParallel.For(weight.Tiles, (long)weight.OutFeatures * layout.PaddedIn * x.Batch, cancellationToken, (start, end) =>
+            var (o, length) = ((nint)output, y.Length);
+            var work = (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch;
+            if (!vector)
             {
-                var all = new Span<float>((void*)o, length);
-                for (var tile = start; tile < end; tile++)
-                {
-                    var rows = Math.Min(TernaryMatrix.TileRows, weight.OutFeatures - tile * TernaryMatrix.TileRows);
-                    for (var n = 0; n < x.Batch; n++)
-                    {
-                        var destination = all.Slice(n * weight.OutFeatures + tile * TernaryMatrix.TileRows, rows);
-                        var blockScales = x.Scales.Slice(n * layout.Blocks, layout.Blocks);
-                        if (vector)
-                        {
-                            var steps = layout.PaddedIn / 4;
-                            TernaryLookup.Tile256(weight, tile, new ReadOnlySpan<sbyte>((void*)t, tablesLength).Slice(n * steps * 16, steps * 16), blockScales, destination);
-                        }
-                        else
-                        {
-                            TernaryLookup.TileScalar(weight, tile, x.Codes.Slice(n * layout.PaddedIn, layout.PaddedIn), blockScales, destination);
-                        }
-                    }
-                }
-            });
+                RowParallel.For(weight.Tiles, work, cancellationToken, (start, end) => TilesScalar(weight, x, new Span<float>((void*)o, length), start, end));
+                return;
+            }
+            // Built once, before the threads start: every tile reads them.
+            x.LookupTables();
+            RowParallel.For(weight.Tiles, work, cancellationToken, weight.Planes == 2
+                ? (start, end) => Tiles256<TwoPlanes>(weight, x, new Span<float>((void*)o, length), start, end)
+                : (start, end) => Tiles256<OnePlane>(weight, x, new Span<float>((void*)o, length), start, end));
+        }
+    }
+
+    private static void Tiles256<TPlanes>(TernaryMatrix weight, QuantizedActivations x, Span<float> y, int start, int end)
+        where TPlanes : IPlaneCount
+    {
+        var tables = x.LookupTables();
+        var blockScales = x.Scales;
+        for (var tile = start; tile < end; tile++)
+        {
+            var rows = Math.Min(TernaryMatrix.TileRows, weight.OutFeatures - tile * TernaryMatrix.TileRows);
+            var n = 0;
+            for (; n + 4 <= x.Batch; n += 4)
+            {
+                TernaryLookup.Tile256<TPlanes, FourRows>(weight, tile, tables, blockScales, y, n, rows);
+            }
+            if (n + 2 <= x.Batch)
+            {
+                TernaryLookup.Tile256<TPlanes, TwoRows>(weight, tile, tables, blockScales, y, n, rows);
+                n += 2;
+            }
+            if (n < x.Batch)
+            {
+                TernaryLookup.Tile256<TPlanes, OneRow>(weight, tile, tables, blockScales, y, n, rows);
+            }
+        }
+    }
+
+    private static void TilesScalar(TernaryMatrix weight, QuantizedActivations x, Span<float> y, int start, int end)
+    {
+        var layout = weight.Layout;
+        for (var tile = start; tile < end; tile++)
+        {
+            var rows = Math.Min(TernaryMatrix.TileRows, weight.OutFeatures - tile * TernaryMatrix.TileRows);
+            for (var n = 0; n < x.Batch; n++)
+            {
+                TernaryLookup.TileScalar(weight, tile, x.Codes.Slice(n * layout.PaddedIn, layout.PaddedIn),
+                    x.Scales.Slice(n * layout.Blocks, layout.Blocks), y.Slice(n * weight.OutFeatures + tile * TernaryMatrix.TileRows, rows));
+            }
         }
     }
 }

@@ -47,6 +47,12 @@ public static partial class QuantizedMatMul
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(x);
+        if (Resolve(width) == KernelWidth.Vector256 && x.Batch > 1)
+        {
+            Int8Tiles(weight, x, y, cancellationToken);
+            return;
+        }
         Dispatch<Int8Dot256, Int8Dot128, Int8DotScalar>(
             new RowSet(weight.Codes, weight.Layout.PaddedIn, weight.OutFeatures, weight.Scales, weight.Mins, weight.Layout), x, y, width, cancellationToken);
     }
@@ -151,7 +157,7 @@ public static partial class QuantizedMatMul
     }
 
     /// <summary><c>Σ_g min[g] · Σ_{b ∈ g} sx[b]·Σq</c>: the zero points' share, one short dot per row.</summary>
-    private static float MinTerm(ReadOnlySpan<float> mins, ReadOnlySpan<float> groupSums)
+    internal static float MinTerm(ReadOnlySpan<float> mins, ReadOnlySpan<float> groupSums)
     {
         // A group per 32 inputs makes this a tenth of the row's work: 8 at a time.
         var g = 0;

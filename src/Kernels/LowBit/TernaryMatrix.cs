@@ -9,18 +9,27 @@ namespace Optimizer.Kernels.LowBit;
 /// </summary>
 /// <remarks>
 /// Each trit plane is two bit planes, <c>t = b⁺ − b⁻</c>; four inputs of one bit plane form a 4-bit index into a 16-entry
-/// table of partial activation sums. Rows are tiled by 32 (one AVX2 register of lookups) and, per tile and group of four
-/// inputs, each trit plane takes 32 bytes: byte <c>r</c> holds row <c>r</c>'s <c>b⁺</c> index in its low nibble and its
-/// <c>b⁻</c> index in its high nibble (2 bits per weight per plane; the packed checkpoint keeps 1.6). Scales are
-/// <c>[tile, group, plane, 32]</c> so one tile's scales for a group are one vector load per plane. Padding rows have zero trits.
+/// table of partial activation sums. Rows are tiled by 8 and inputs by 16 (a quad of four lookup steps); per tile, quad and
+/// trit plane 32 bytes hold the 64 indices of 8 rows × 4 steps × (b⁺, b⁻), arranged for one AVX2 register: byte
+/// <c>16·L + 2·r + s</c> holds row <c>r</c>'s index of sign <c>s</c> (0 = b⁺, 1 = b⁻) for step <c>L</c> of the quad in
+/// its low nibble and for step <c>L + 2</c> in its high nibble. So one <c>pshufb</c> on the low nibbles looks up steps 0
+/// and 1 (one table per 128-bit lane), and one <c>vpmaddubsw</c> by (1, −1) subtracts each row's b⁻ entry from its b⁺
+/// entry and widens to int16 (2 bits per weight per plane; the packed checkpoint keeps 1.6). Scales are
+/// <c>[tile, group, plane, 8]</c> so one tile's scales for a group are one vector load per plane. Padding rows have zero trits.
 /// </remarks>
 public sealed class TernaryMatrix
 {
-    /// <summary>Rows per tile: the 32 byte lanes of one AVX2 lookup.</summary>
-    public const int TileRows = 32;
+    /// <summary>Rows per tile: 8 rows × (b⁺, b⁻) fill a 128-bit lane of indices.</summary>
+    public const int TileRows = 8;
 
     /// <summary>Inputs per table lookup.</summary>
     public const int LookupInputs = 4;
+
+    /// <summary>Inputs per quad: four lookup steps, the low and high nibbles of both 128-bit lanes.</summary>
+    public const int QuadInputs = 16;
+
+    /// <summary>Bytes of one tile's indices per quad and plane: one AVX2 register.</summary>
+    public const int QuadPlaneBytes = 32;
 
     private TernaryMatrix(int outFeatures, int planes, BlockLayout layout, byte[] codes, float[] scales)
     {
@@ -40,10 +49,10 @@ public sealed class TernaryMatrix
     /// <summary>Trit planes: 1 or 2.</summary>
     public int Planes { get; }
 
-    /// <summary>Bytes per tile per four inputs: 32 per plane.</summary>
-    public int StepBytes => Planes * TileRows;
+    /// <summary>Bytes per tile per quad of 16 inputs: 32 per plane.</summary>
+    public int QuadBytes => Planes * QuadPlaneBytes;
 
-    /// <summary>Indices <c>[tile, PaddedIn / 4, plane, 32]</c>.</summary>
+    /// <summary>Indices <c>[tile, PaddedIn / 16, plane, 32]</c> (see the remarks for the byte order).</summary>
     public byte[] Codes { get; }
 
     /// <summary>Plane scales <c>[tile, group, plane, 32]</c>.</summary>
@@ -61,7 +70,8 @@ public sealed class TernaryMatrix
         int outFeatures, int inFeatures, int groupSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
-        var layout = new BlockLayout(inFeatures, groupSize, LookupInputs);
+        // Whole quads; a block that is not a whole number of quads (groups of 4 or 8) runs the scalar kernel.
+        var layout = new BlockLayout(inFeatures, groupSize, LookupInputs, padTo: QuadInputs);
         var planes = t2.IsEmpty ? 1 : 2;
         RtnQuantizer.CheckLength(t1.Length, (long)outFeatures * inFeatures, nameof(t1));
         if (planes == 2)
@@ -70,16 +80,15 @@ public sealed class TernaryMatrix
         }
         RtnQuantizer.CheckLength(alphas.Length, (long)outFeatures * layout.Groups * planes, nameof(alphas));
         var tiles = (outFeatures + TileRows - 1) / TileRows;
-        var steps = layout.PaddedIn / LookupInputs;
-        var stepBytes = planes * TileRows;
-        var codes = new byte[(long)tiles * steps * stepBytes];
+        var quads = layout.PaddedIn / QuadInputs;
+        var quadBytes = planes * QuadPlaneBytes;
+        var codes = new byte[(long)tiles * quads * quadBytes];
         var scales = new float[tiles * layout.Groups * planes * TileRows];
         for (var o = 0; o < outFeatures; o++)
         {
             var (tile, lane) = (o / TileRows, o % TileRows);
             for (var i = 0; i < inFeatures; i++)
             {
-                var (step, bit) = (i / LookupInputs, i % LookupInputs);
                 for (var plane = 0; plane < planes; plane++)
                 {
                     var trit = (plane == 0 ? t1 : t2)[o * inFeatures + i];
@@ -89,8 +98,8 @@ public sealed class TernaryMatrix
                     }
                     if (trit != 0)
                     {
-                        // b⁺ in the low nibble, b⁻ in the high nibble.
-                        codes[((long)tile * steps + step) * stepBytes + plane * TileRows + lane] |= (byte)(1 << (bit + (trit > 0 ? 0 : 4)));
+                        var (index, shift) = IndexBit(tile, quads, quadBytes, plane, lane, i, minus: trit < 0);
+                        codes[index] |= (byte)(1 << shift);
                     }
                 }
             }
@@ -103,6 +112,14 @@ public sealed class TernaryMatrix
             }
         }
         return new TernaryMatrix(outFeatures, planes, layout, codes, scales);
+    }
+
+    /// <summary>Where the bit of row <paramref name="lane"/> of <paramref name="tile"/>, input <paramref name="i"/>, sign b⁺ or b⁻ lives (see the remarks).</summary>
+    private static (long Index, int Shift) IndexBit(int tile, int quads, int quadBytes, int plane, int lane, int i, bool minus)
+    {
+        var (quad, step, bit) = (i / QuadInputs, i % QuadInputs / LookupInputs, i % LookupInputs);
+        var offset = 16 * (step & 1) + 2 * lane + (minus ? 1 : 0);
+        return (((long)tile * quads + quad) * quadBytes + plane * QuadPlaneBytes + offset, 4 * (step >> 1) + bit);
     }
 
     /// <summary>Repacks the <c>ptqtp</c> method's output: both planes packed five trits a byte per row, scales <c>[out, groups, 2]</c>.</summary>
@@ -127,9 +144,10 @@ public sealed class TernaryMatrix
         {
             return 0;
         }
-        var steps = Layout.PaddedIn / LookupInputs;
-        var value = Codes[((long)(o / TileRows) * steps + i / LookupInputs) * StepBytes + plane * TileRows + o % TileRows];
-        return (value >> (i % LookupInputs) & 1) - (value >> (i % LookupInputs + 4) & 1);
+        var quads = Layout.PaddedIn / QuadInputs;
+        var (plus, shift) = IndexBit(o / TileRows, quads, QuadBytes, plane, o % TileRows, i, minus: false);
+        var (minus, _) = IndexBit(o / TileRows, quads, QuadBytes, plane, o % TileRows, i, minus: true);
+        return (Codes[plus] >> shift & 1) - (Codes[minus] >> shift & 1);
     }
 
     /// <summary>The scale of <paramref name="plane"/> for row <paramref name="o"/>, group <paramref name="g"/>.</summary>

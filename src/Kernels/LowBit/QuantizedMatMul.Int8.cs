@@ -1,0 +1,69 @@
+namespace Optimizer.Kernels.LowBit;
+
+public static partial class QuantizedMatMul
+{
+    /// <summary>
+    /// AVX2 int8 for two or more activation rows: <see cref="Int8Tile256"/> over pairs of weight rows. Within one task's
+    /// rows the activation rows are the outer loop (four at a time), so those four rows' codes stay in L1 while the task's
+    /// weight rows (64 × in bytes, within L2) stream past them once per four activation rows.
+    /// </summary>
+    private static unsafe void Int8Tiles(Int8Matrix weight, QuantizedActivations x, Span<float> y, CancellationToken cancellationToken)
+    {
+        if (!ReferenceEquals(x.Layout, weight.Layout))
+        {
+            throw new ArgumentException("the activations were quantized for another matrix's layout.", nameof(x));
+        }
+        if (y.Length != (long)x.Batch * weight.OutFeatures)
+        {
+            throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {weight.OutFeatures}] needs {(long)x.Batch * weight.OutFeatures}.", nameof(y));
+        }
+        var work = (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch;
+        fixed (float* destination = y)
+        {
+            var (output, length) = ((nint)destination, y.Length);
+            RowParallel.For(weight.OutFeatures, work, cancellationToken,
+                (start, end) => Int8TileRows(weight, x, new Span<float>((void*)output, length), start, end));
+        }
+    }
+
+    private static void Int8TileRows(Int8Matrix weight, QuantizedActivations x, Span<float> y, int start, int end)
+    {
+        var n = 0;
+        for (; n + 4 <= x.Batch; n += 4)
+        {
+            Int8TilePass<FourRows>(weight, x, y, start, end, n);
+        }
+        if (n + 2 <= x.Batch)
+        {
+            Int8TilePass<TwoRows>(weight, x, y, start, end, n);
+            n += 2;
+        }
+        if (n < x.Batch)
+        {
+            Int8TilePass<OneRow>(weight, x, y, start, end, n);
+        }
+    }
+
+    private static void Int8TilePass<TRows>(Int8Matrix weight, QuantizedActivations x, Span<float> y, int start, int end, int n0)
+        where TRows : IBatchRows
+    {
+        var o = start;
+        for (; o + 2 <= end; o += 2)
+        {
+            Int8Tile256.Run<TRows>(weight, x, o, n0, y);
+        }
+        if (o < end)
+        {
+            // An odd last row: one-row dots.
+            var layout = weight.Layout;
+            var scales = weight.Scales.AsSpan(o * layout.Groups, layout.Groups);
+            var mins = weight.Mins.AsSpan(o * layout.Groups, layout.Groups);
+            var row = weight.Codes.AsSpan(o * layout.PaddedIn, layout.PaddedIn);
+            for (var n = n0; n < n0 + TRows.Count; n++)
+            {
+                var dot = Int8Dot256.Dot1(row, x.Codes.Slice(n * layout.PaddedIn, layout.PaddedIn), x.Scales.Slice(n * layout.Blocks, layout.Blocks), scales, layout);
+                y[n * weight.OutFeatures + o] = dot - MinTerm(mins, x.GroupSums.Slice(n * layout.Groups, layout.Groups));
+            }
+        }
+    }
+}
