@@ -58,15 +58,14 @@ public static class JobEstimator
         var parameters = models.Sum(m => m.Parameters);
         var size = models.Sum(m => m.SizeBytes);
         var float32 = parameters * 4;
-        var (samples, seqLen) = CalibrationOf(options);
+        var (samples, seqLen, batch) = SizingParamsOf(options);
         var first = models.Count > 0 ? models[0] : new ModelShape(0, 0, 0, 0, 0, 0);
         var window = Window(first, seqLen);
         long work = type switch
         {
             // One tensor of every model and its (sparsified) task vector in float32, plus the base and a few buffers.
             "merge" => size + (2L * models.Count + 4) * LargestTensorFloat32(first),
-            "finetune" => 4 * float32 + TrainingLogitCopies * Logits(first, BatchOf(options), window)
-                + Activations(first, BatchOf(options), window) * 4,
+            "finetune" => 4 * float32 + TrainingLogitCopies * Logits(first, batch, window) + Activations(first, batch, window) * 4,
             "evaluate" => float32 + StandaloneEvaluationLogitCopies * Logits(first, EvaluationBatch, window)
                 + Forward(first, samples: EvaluationBatch, window),
             _ when Streaming.Contains(method) => size + 2 * LargestTensorFloat32(first),
@@ -95,13 +94,6 @@ public static class JobEstimator
     /// <summary>Float32 logits of <paramref name="windows"/> windows.</summary>
     private static long Logits(ModelShape model, long windows, long seqLen) => windows * seqLen * model.VocabSize * 4;
 
-    /// <summary>The fine-tuning batch size of the params (the method's default, 4, when absent).</summary>
-    private static long BatchOf(object options)
-    {
-        var json = JsonSerializer.SerializeToElement(options, options.GetType(), Domain.Common.OptimizerJson.Options);
-        return json.TryGetProperty("batch_size", out var b) && b.ValueKind == JsonValueKind.Number && b.TryGetInt64(out var batch) ? batch : 4;
-    }
-
     private static long Activations(ModelShape model, long samples, long seqLen) =>
         samples * seqLen * Hidden(model) * 4 * 2;
 
@@ -120,14 +112,17 @@ public static class JobEstimator
         return model.MaxPositions > 0 ? Math.Min(window, model.MaxPositions) : window;
     }
 
-    /// <summary>The calibration sample count and window of the params, if the method has them.</summary>
-    private static (long Samples, long? SeqLen) CalibrationOf(object options)
+    /// <summary>
+    /// The params that size a job, where the method has them: calibration samples (1 if absent), window (null: the
+    /// model's or the default) and fine-tuning batch (the methods' default, 4, if absent).
+    /// </summary>
+    private static (long Samples, long? SeqLen, long Batch) SizingParamsOf(object options)
     {
         var json = JsonSerializer.SerializeToElement(options, options.GetType(), Domain.Common.OptimizerJson.Options);
-        // A null option (e.g. evaluate's seq_len, defaulted by the worker) is absent, not a number.
-        long samples = json.TryGetProperty("calibration_samples", out var n) && n.ValueKind == JsonValueKind.Number
-            && n.TryGetInt64(out var count) ? count : 1;
-        long? seqLen = json.TryGetProperty("seq_len", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var length) ? length : null;
-        return (samples, seqLen);
+        return (Number(json, "calibration_samples") ?? 1, Number(json, "seq_len"), Number(json, "batch_size") ?? 4);
     }
+
+    /// <summary>An integer option; a null option (e.g. evaluate's seq_len, defaulted by the worker) is absent, not a number.</summary>
+    private static long? Number(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 }

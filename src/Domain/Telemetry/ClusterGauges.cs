@@ -89,8 +89,7 @@ public sealed class ClusterGauges
     private List<Measurement<long>> ReadQueues()
     {
         var lengths = _storage.GetMonitoringApi().Queues().ToDictionary(q => q.Name, q => q.Length);
-        return [.. s_knownQueues.Union(_routedQueues).Union(lengths.Keys).Order(StringComparer.Ordinal).Select(q =>
-            new Measurement<long>(lengths.GetValueOrDefault(q), new KeyValuePair<string, object?>("queue", q)))];
+        return PerQueue(lengths);
     }
 
     /// <summary>Cached by <see cref="QueueServers"/> itself; no points while Hangfire's storage does not answer.</summary>
@@ -100,7 +99,11 @@ public sealed class ClusterGauges
         {
             return [];
         }
-        return [.. s_knownQueues.Union(_routedQueues).Union(counts.Keys).Order(StringComparer.Ordinal).Select(q =>
-            new Measurement<long>(counts.GetValueOrDefault(q), new KeyValuePair<string, object?>("queue", q)))];
+        return PerQueue(counts.ToDictionary(c => c.Key, c => (long)c.Value));
     }
+
+    /// <summary>One point per queue that is known, routed to or reported: absent ones as 0, so a dashboard sees no gap.</summary>
+    private List<Measurement<long>> PerQueue(IReadOnlyDictionary<string, long> values) =>
+        [.. s_knownQueues.Union(_routedQueues).Union(values.Keys).Order(StringComparer.Ordinal).Select(q =>
+            new Measurement<long>(values.GetValueOrDefault(q), new KeyValuePair<string, object?>("queue", q)))];
 }

@@ -7,23 +7,11 @@ public static partial class QuantizedMatMul
     /// rows the activation rows are the outer loop (four at a time), so those four rows' codes stay in L1 while the task's
     /// weight rows (64 × in bytes, within L2) stream past them once per four activation rows.
     /// </summary>
-    private static unsafe void Int8Tiles(Int8Matrix weight, QuantizedActivations x, Span<float> y, CancellationToken cancellationToken)
+    private static void Int8Tiles(Int8Matrix weight, QuantizedActivations x, Span<float> y, CancellationToken cancellationToken)
     {
-        if (!ReferenceEquals(x.Layout, weight.Layout))
-        {
-            throw new ArgumentException("the activations were quantized for another matrix's layout.", nameof(x));
-        }
-        if (y.Length != (long)x.Batch * weight.OutFeatures)
-        {
-            throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {weight.OutFeatures}] needs {(long)x.Batch * weight.OutFeatures}.", nameof(y));
-        }
-        var work = (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch;
-        fixed (float* destination = y)
-        {
-            var (output, length) = ((nint)destination, y.Length);
-            RowParallel.For(weight.OutFeatures, work, cancellationToken,
-                (start, end) => Int8TileRows(weight, x, new Span<float>((void*)output, length), start, end));
-        }
+        CheckProduct(weight.Layout, weight.OutFeatures, x, y);
+        ForRows(weight.OutFeatures, (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch, y, cancellationToken,
+            (output, start, end) => Int8TileRows(weight, x, output, start, end));
     }
 
     private static void Int8TileRows(Int8Matrix weight, QuantizedActivations x, Span<float> y, int start, int end)

@@ -11,7 +11,7 @@ public static partial class QuantizedMatMul
     /// </summary>
     /// <remarks>Widths: AVX2, or the scalar reference (a 128-bit request, and groups of 4 or 8 inputs, run the scalar reference).</remarks>
     /// <exception cref="ArgumentException">The activations were quantized for another layout or code range, or <paramref name="y"/> has the wrong length.</exception>
-    public static unsafe void Ternary(TernaryMatrix weight, QuantizedActivations x, Span<float> y,
+    public static void Ternary(TernaryMatrix weight, QuantizedActivations x, Span<float> y,
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(weight);
@@ -25,21 +25,17 @@ public static partial class QuantizedMatMul
             throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {weight.OutFeatures}] needs {(long)x.Batch * weight.OutFeatures}.", nameof(y));
         }
         var vector = Resolve(width) == KernelWidth.Vector256 && TernaryLookup.Fits(weight.Layout);
-        fixed (float* output = y)
+        var work = (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch;
+        if (!vector)
         {
-            var (o, length) = ((nint)output, y.Length);
-            var work = (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch;
-            if (!vector)
-            {
-                RowParallel.For(weight.Tiles, work, cancellationToken, (start, end) => TilesScalar(weight, x, new Span<float>((void*)o, length), start, end));
-                return;
-            }
-            // Built once, before the threads start: every tile reads them.
-            x.LookupTables();
-            RowParallel.For(weight.Tiles, work, cancellationToken, weight.Planes == 2
-                ? (start, end) => Tiles256<TwoPlanes>(weight, x, new Span<float>((void*)o, length), start, end)
-                : (start, end) => Tiles256<OnePlane>(weight, x, new Span<float>((void*)o, length), start, end));
+            ForRows(weight.Tiles, work, y, cancellationToken, (output, start, end) => TilesScalar(weight, x, output, start, end));
+            return;
         }
+        // Built once, before the threads start: every tile reads them.
+        x.LookupTables();
+        ForRows(weight.Tiles, work, y, cancellationToken, weight.Planes == 2
+            ? (output, start, end) => Tiles256<TwoPlanes>(weight, x, output, start, end)
+            : (output, start, end) => Tiles256<OnePlane>(weight, x, output, start, end));
     }
 
     private static void Tiles256<TPlanes>(TernaryMatrix weight, QuantizedActivations x, Span<float> y, int start, int end)

@@ -85,26 +85,39 @@ public static partial class QuantizedMatMul
         return requested;
     }
 
-    private static unsafe void Run<TDot>(RowSet rows, QuantizedActivations x, Span<float> y, CancellationToken cancellationToken)
+    private static void Run<TDot>(RowSet rows, QuantizedActivations x, Span<float> y, CancellationToken cancellationToken)
         where TDot : IRowDot
     {
+        CheckProduct(rows.Layout, rows.Count, x, y);
+        ForRows(rows.Count, (long)rows.Count * rows.Layout.PaddedIn * x.Batch, y, cancellationToken,
+            (output, start, end) => RunRows<TDot>(rows, x, output, start, end));
+    }
+
+    /// <summary>The activations belong to this matrix's layout and <paramref name="y"/> is <c>[batch, out]</c>.</summary>
+    private static void CheckProduct(BlockLayout layout, int outFeatures, QuantizedActivations x, Span<float> y)
+    {
         ArgumentNullException.ThrowIfNull(x);
-        if (!ReferenceEquals(x.Layout, rows.Layout))
+        if (!ReferenceEquals(x.Layout, layout))
         {
             throw new ArgumentException("the activations were quantized for another matrix's layout.", nameof(x));
         }
-        if (y.Length != (long)x.Batch * rows.Count)
+        if (y.Length != (long)x.Batch * outFeatures)
         {
-            throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {rows.Count}] needs {(long)x.Batch * rows.Count}.", nameof(y));
+            throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {outFeatures}] needs {(long)x.Batch * outFeatures}.", nameof(y));
         }
-        var work = (long)rows.Count * rows.Layout.PaddedIn * x.Batch;
+    }
+
+    /// <summary>Work on a range <c>[start, end)</c> of a product's units (rows or tiles), writing into the output.</summary>
+    private delegate void UnitRange(Span<float> y, int start, int end);
+
+    /// <summary>Runs <paramref name="body"/> over <paramref name="units"/> split across threads (<see cref="RowParallel"/>).</summary>
+    private static unsafe void ForRows(int units, long work, Span<float> y, CancellationToken cancellationToken, UnitRange body)
+    {
         fixed (float* destination = y)
         {
             // A pointer crosses into the lambda because a Span cannot; the fixed block outlives the call.
-            var output = (nint)destination;
-            var length = y.Length;
-            RowParallel.For(rows.Count, work, cancellationToken,
-                (start, end) => RunRows<TDot>(rows, x, new Span<float>((void*)output, length), start, end));
+            var (output, length) = ((nint)destination, y.Length);
+            RowParallel.For(units, work, cancellationToken, (start, end) => body(new Span<float>((void*)output, length), start, end));
         }
     }
 

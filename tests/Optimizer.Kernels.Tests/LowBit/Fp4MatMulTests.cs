@@ -65,14 +65,7 @@ public class Fp4MatMulTests
         const int outFeatures = 6;
         const int inFeatures = 256;
         const int batch = 5;
-        var codes = new byte[outFeatures * inFeatures];
-        var random = new Random(groupSize + 100);
-        for (var k = 0; k < codes.Length; k++)
-        {
-            codes[k] = (byte)random.Next(16);
-        }
-        var packed = new byte[Fp4.PackedLength(codes.Length)];
-        Fp4.Pack(codes, packed);
+        var packed = RandomPackedCodes(outFeatures * inFeatures, seed: groupSize + 100);
         var groups = Fp4Quantizer.GroupCount(inFeatures, groupSize);
         var groupScales = Enumerable.Range(1, outFeatures * groups).Select(s => 0.01f * s).ToArray();
         var matrix = Fp4Matrix.Pack(packed, groupScales, Enumerable.Repeat(1f, outFeatures).ToArray(), outFeatures, inFeatures, groupSize);
@@ -117,14 +110,7 @@ public class Fp4MatMulTests
         const int outFeatures = 5;
         const int inFeatures = 320;
         const int batch = 6;
-        var codes = new byte[outFeatures * inFeatures];
-        var random = new Random(groupSize + 200);
-        for (var k = 0; k < codes.Length; k++)
-        {
-            codes[k] = (byte)random.Next(16);
-        }
-        var packed = new byte[Fp4.PackedLength(codes.Length)];
-        Fp4.Pack(codes, packed);
+        var packed = RandomPackedCodes(outFeatures * inFeatures, seed: groupSize + 200);
         var groups = Fp4Quantizer.GroupCount(inFeatures, groupSize);
         var groupScales = Enumerable.Range(0, outFeatures * groups).Select(s => MathF.ScaleB(1f, s % 7 - 4)).ToArray();
         var rowScales = Enumerable.Range(0, outFeatures).Select(o => 0.3f + o).ToArray();
@@ -180,5 +166,19 @@ public class Fp4MatMulTests
         var y = new float[batch * matrix.OutFeatures];
         QuantizedMatMul.Fp4(matrix, activations, y, width);
         return y;
+    }
+
+    /// <summary>Every E2M1 code (0..15) drawn at random, packed two per byte as the fp4 method stores them.</summary>
+    private static byte[] RandomPackedCodes(int count, int seed)
+    {
+        var random = new Random(seed);
+        var codes = new byte[count];
+        for (var k = 0; k < codes.Length; k++)
+        {
+            codes[k] = (byte)random.Next(16);
+        }
+        var packed = new byte[Fp4.PackedLength(count)];
+        Fp4.Pack(codes, packed);
+        return packed;
     }
 }
