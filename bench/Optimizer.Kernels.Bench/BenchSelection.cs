@@ -58,12 +58,15 @@ internal static class BenchSelection
 
     private static bool Selected(BenchmarkCase benchmark)
     {
-        if (Only.Length == 0 || benchmark.Descriptor.Type != typeof(MatMulBenchmarks))
+        if (benchmark.Descriptor.Type != typeof(MatMulBenchmarks))
         {
             return true;
         }
-        var name = benchmark.Descriptor.WorkloadMethodDisplayInfo;
-        return name.Contains("torch", StringComparison.OrdinalIgnoreCase)
-            || Only.Any(word => name.Contains(word, StringComparison.OrdinalIgnoreCase));
+        return IsSelected(benchmark.Descriptor.WorkloadMethodDisplayInfo);
     }
+
+    /// <summary>Whether <c>--only</c> keeps the kernel of this description (torch fp32 always).</summary>
+    public static bool IsSelected(string kernel) =>
+        Only.Length == 0 || kernel.Contains("torch", StringComparison.OrdinalIgnoreCase)
+            || Only.Any(word => kernel.Contains(word, StringComparison.OrdinalIgnoreCase));
 }

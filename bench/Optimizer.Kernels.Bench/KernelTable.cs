@@ -8,7 +8,7 @@ namespace Optimizer.Kernels.Bench;
 internal static class KernelTable
 {
     /// <summary>Our kernel and the llama.cpp kernels of the same bit width it must beat.</summary>
-    private static readonly (string Ours, string[] Peers)[] Goals =
+    internal static readonly (string Ours, string[] Peers)[] Goals =
     [
         ("ours int4 g128", ["llama.cpp Q4_0", "llama.cpp Q4_K"]),
         ("ours int8", ["llama.cpp Q8_0"]),

@@ -6,7 +6,7 @@ using Optimizer.Kernels.Bench;
 
 // bench/run kernels [--quick]: the low-bit kernel table (issue 8). In process, so TorchSharp, llama.cpp and our kernels
 // run in the same process on the same data; --quick takes fewer iterations (a smoke run, not for the README);
-// --accuracy prints only the accuracy check; --shape, --batch and --only narrow the run (BenchSelection).
+// --accuracy prints only the accuracy check; --paired only the interleaved goal check (PairedGoals); --shape, --batch and --only narrow the run (BenchSelection).
 BenchSelection.Parse(args);
 var quick = args.Contains("--quick");
 Console.WriteLine($"# Kernel benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, "
@@ -14,6 +14,11 @@ Console.WriteLine($"# Kernel benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UT
 AccuracyCheck.Print();
 if (args.Contains("--accuracy"))
 {
+    return 0;
+}
+if (args.Contains("--paired"))
+{
+    PairedGoals.Print(BenchSelection.Shapes, BenchSelection.Batches, BenchSelection.IsSelected);
     return 0;
 }
 
@@ -26,4 +31,5 @@ var config = ManualConfig.CreateMinimumViable().AddJob(job).WithOptions(ConfigOp
     .AddFilter(BenchSelection.KernelFilter);
 var summaries = BenchmarkRunner.Run([typeof(MemoryBandwidth), typeof(MatMulBenchmarks)], config);
 KernelTable.Print(summaries);
+PairedGoals.Print(BenchSelection.Shapes, BenchSelection.Batches, BenchSelection.IsSelected);
 return 0;

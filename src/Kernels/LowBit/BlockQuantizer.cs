@@ -41,6 +41,7 @@ internal static class BlockQuantizer
     }
 
     /// <summary>AVX2, for blocks a multiple of <see cref="Width"/> long.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Scale, int Sum) Quantize256(ReadOnlySpan<float> block, Span<sbyte> codes, int maxCode)
     {
         if (block.Length % Width != 0 || codes.Length < block.Length)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -10,6 +11,7 @@ internal static class BlockScales
     /// <c>combined[j] = sx[start + j] · sw[g(start + j)]</c> for <c>combined.Length</c> blocks; 8 at a time when every block
     /// is its own group (groups of 32, no padding block).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Combine(ReadOnlySpan<float> blockScales, ReadOnlySpan<float> groupScales, BlockLayout layout, int start,
         Span<float> combined)
     {

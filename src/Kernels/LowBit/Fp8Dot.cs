@@ -37,6 +37,7 @@ internal static class Fp8Dot
         return bits.AsSingle() * Vector256.Create(Rebias);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot256(ReadOnlySpan<byte> codes, ReadOnlySpan<float> x)
     {
         ref var c = ref MemoryMarshal.GetReference(codes);
@@ -52,6 +53,7 @@ internal static class Fp8Dot
     }
 
     /// <summary>Four activation rows (stride <paramref name="stride"/>) share each decoded step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot256x4(ReadOnlySpan<byte> codes, ReadOnlySpan<float> x, int length, int stride, Span<float> results)
     {
         ref var c = ref MemoryMarshal.GetReference(codes);
@@ -75,6 +77,7 @@ internal static class Fp8Dot
         results[3] = Vector256.Sum(acc3) + Scalar(codes[k..length], x.Slice(3 * stride + k, length - k));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot128(ReadOnlySpan<byte> codes, ReadOnlySpan<float> x)
     {
         ref var c = ref MemoryMarshal.GetReference(codes);

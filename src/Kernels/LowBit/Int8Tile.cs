@@ -17,6 +17,7 @@ internal static class Int8Tile256
     /// <paramref name="n0"/>.. (<typeparamref name="TRows"/> of them): writes those 2 × n outputs of <paramref name="y"/>
     /// <c>[batch, out]</c>, min term included.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TRows>(Int8Matrix weight, QuantizedActivations x, int o, int n0, Span<float> y)
         where TRows : IBatchRows
     {

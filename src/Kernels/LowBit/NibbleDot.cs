@@ -60,6 +60,7 @@ internal readonly struct NibbleDot128<TCode> : IRowDot
     }
 
     /// <summary>Blocks of 32: each nibble half of a chunk is its own block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float HalfBlocks(ref byte codes, ref sbyte x, ReadOnlySpan<float> blockScales, ReadOnlySpan<float> groupScales,
         BlockLayout layout)
     {
@@ -80,6 +81,7 @@ internal readonly struct NibbleDot128<TCode> : IRowDot
         return Vector128.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout)
     {

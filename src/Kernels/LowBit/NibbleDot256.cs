@@ -22,6 +22,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
     /// <summary>Blocks whose combined scales are kept on the stack at once (1 KiB per activation row).</summary>
     private const int SegmentBlocks = 256;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot1(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout)
     {
@@ -29,37 +30,94 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
         {
             return HalfBlocks(weights, x, blockScales, groupScales, layout);
         }
-        ref var codes = ref MemoryMarshal.GetReference(weights);
-        ref var xs = ref MemoryMarshal.GetReference(x);
-        ref var sx = ref MemoryMarshal.GetReference(blockScales);
-        ref var sw = ref MemoryMarshal.GetReference(groupScales);
-        ref var groupOf = ref MemoryMarshal.GetArrayDataReference(layout.GroupOfBlock);
-        var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
+        // Blocks of 64 or 128: one or two chunks each. The scales of a segment are combined up front (8 at a time for
+        // groups of one block, the GPTQ g128 case), so the loop's only scalar work is one broadcast per block.
+        Span<float> combined = stackalloc float[SegmentBlocks];
+        var acc = new Accumulators();
         var chunksPerBlock = layout.BlockSize / NibblePacking.ChunkInputs;
-        var acc = Vector256<float>.Zero;
-        for (var b = 0; b < layout.Blocks; b++)
+        for (var start = 0; start < layout.Blocks; start += SegmentBlocks)
         {
-            var pairs = Vector256<short>.Zero;
-            for (var c = 0; c < chunksPerBlock; c++)
-            {
-                var packed = Vector256.LoadUnsafe(ref codes);
-                var low = TCode.Decode(packed & nibble, table);
-                var high = TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table);
-                pairs += Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xs))
-                    + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xs, 32));
-                codes = ref Unsafe.Add(ref codes, 32);
-                xs = ref Unsafe.Add(ref xs, 64);
-            }
-            var scale = Unsafe.Add(ref sx, b) * Unsafe.Add(ref sw, Unsafe.Add(ref groupOf, b));
-            acc = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(pairs, ones)), Vector256.Create(scale), acc);
+            var count = Math.Min(SegmentBlocks, layout.Blocks - start);
+            BlockScales.Combine(blockScales, groupScales, layout, start, combined[..count]);
+            BlockRun(ref Unsafe.AsRef(in weights[start * layout.BlockSize / 2]), ref Unsafe.AsRef(in x[start * layout.BlockSize]),
+                ref MemoryMarshal.GetReference(combined), count * chunksPerBlock, chunksPerBlock == 2, ref acc);
         }
-        return Vector256.Sum(acc);
+        return Vector256.Sum((acc.A0 + acc.A1) + (acc.A2 + acc.A3));
     }
+
+    /// <summary>
+    /// The loop of <see cref="Dot1"/> over <paramref name="chunks"/> chunks of blocks of 128 (<paramref name="twoChunkBlocks"/>)
+    /// or 64: four chunks per step, so a block's four pair sums (the most a short holds, see <see cref="INibbleCode"/>) add up
+    /// in registers and two or four FMA chains take turns. No call inside, see <see cref="HalfBlockRun"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void BlockRun(ref byte codes, ref sbyte xs, ref float scale, int chunks, bool twoChunkBlocks, ref Accumulators acc)
+    {
+        var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
+        var (acc0, acc1, acc2, acc3) = (acc.A0, acc.A1, acc.A2, acc.A3);
+        var c = 0;
+        for (; c + 4 <= chunks; c += 4)
+        {
+            Prefetch.Ahead(ref codes);
+            Prefetch.Ahead(ref Unsafe.Add(ref codes, 64));
+            var p0 = ChunkPairs(ref codes, ref xs, nibble, table);
+            var p1 = ChunkPairs(ref Unsafe.Add(ref codes, 32), ref Unsafe.Add(ref xs, 64), nibble, table);
+            var p2 = ChunkPairs(ref Unsafe.Add(ref codes, 64), ref Unsafe.Add(ref xs, 128), nibble, table);
+            var p3 = ChunkPairs(ref Unsafe.Add(ref codes, 96), ref Unsafe.Add(ref xs, 192), nibble, table);
+            if (twoChunkBlocks)
+            {
+                acc0 = BlockAdd(p0 + p1, scale, ones, acc0);
+                acc1 = BlockAdd(p2 + p3, Unsafe.Add(ref scale, 1), ones, acc1);
+                scale = ref Unsafe.Add(ref scale, 2);
+            }
+            else
+            {
+                acc0 = BlockAdd(p0, scale, ones, acc0);
+                acc1 = BlockAdd(p1, Unsafe.Add(ref scale, 1), ones, acc1);
+                acc2 = BlockAdd(p2, Unsafe.Add(ref scale, 2), ones, acc2);
+                acc3 = BlockAdd(p3, Unsafe.Add(ref scale, 3), ones, acc3);
+                scale = ref Unsafe.Add(ref scale, 4);
+            }
+            codes = ref Unsafe.Add(ref codes, 128);
+            xs = ref Unsafe.Add(ref xs, 256);
+        }
+        // Fewer than four chunks left: whole blocks, one at a time.
+        var step = twoChunkBlocks ? 2 : 1;
+        for (; c < chunks; c += step)
+        {
+            var pairs = ChunkPairs(ref codes, ref xs, nibble, table);
+            if (twoChunkBlocks)
+            {
+                pairs += ChunkPairs(ref Unsafe.Add(ref codes, 32), ref Unsafe.Add(ref xs, 64), nibble, table);
+            }
+            acc0 = BlockAdd(pairs, scale, ones, acc0);
+            scale = ref Unsafe.Add(ref scale, 1);
+            codes = ref Unsafe.Add(ref codes, 32 * step);
+            xs = ref Unsafe.Add(ref xs, 64 * step);
+        }
+        (acc.A0, acc.A1, acc.A2, acc.A3) = (acc0, acc1, acc2, acc3);
+    }
+
+    /// <summary>The 16-bit pair sums of one chunk (64 codes) with its 64 activations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ChunkPairs(ref byte codes, ref sbyte xs, Vector256<byte> nibble, Vector256<byte> table)
+    {
+        var packed = Vector256.LoadUnsafe(ref codes);
+        return Avx2.MultiplyAddAdjacent(TCode.Decode(packed & nibble, table), Vector256.LoadUnsafe(ref xs))
+            + Avx2.MultiplyAddAdjacent(TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table),
+                Vector256.LoadUnsafe(ref xs, 32));
+    }
+
+    /// <summary><c>acc + scale · Σ pairs</c>: a block's pair sums widened to int, converted, scaled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockAdd(Vector256<short> pairs, float scale, Vector256<short> ones, Vector256<float> acc) =>
+        Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(pairs, ones)), Vector256.Create(scale), acc);
 
     /// <summary>
     /// Blocks of 32 (groups of 32, e.g. MXFP4): each nibble half of a chunk is its own block. A scale per 32 inputs is as
     /// much scalar work as the SIMD dot itself, so the scales of a segment are multiplied up front, 8 at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float HalfBlocks(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout)
     {
@@ -79,7 +137,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
     /// inside, because every vector register is caller-saved on x64 Unix and a call in the loop nest leaves the JIT keeping
     /// the accumulators and constants on the stack. Two chunks per step feed four FMA chains, so no add waits on another's latency.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void HalfBlockRun(ref byte codes, ref sbyte xs, ref float scale, int count, ref Accumulators acc)
     {
         var (nibble, ones, table) = (Vector256.Create((byte)0x0F), Vector256.Create((short)1), TCode.Table);
@@ -87,6 +145,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
         var b = 0;
         for (; b + 4 <= count; b += 4)
         {
+            Prefetch.Ahead(ref codes);
             var first = Vector256.LoadUnsafe(ref codes);
             var second = Vector256.LoadUnsafe(ref codes, 32);
             var dot0 = Avx2.MultiplyAddAdjacent(TCode.Decode(first & nibble, table), Vector256.LoadUnsafe(ref xs));
@@ -95,10 +154,10 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
             var dot2 = Avx2.MultiplyAddAdjacent(TCode.Decode(second & nibble, table), Vector256.LoadUnsafe(ref xs, 64));
             var dot3 = Avx2.MultiplyAddAdjacent(
                 TCode.Decode(Avx2.ShiftRightLogical(second.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 96));
-            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot0, ones)), Vector256.Create(scale), acc0);
-            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot1, ones)), Vector256.Create(Unsafe.Add(ref scale, 1)), acc1);
-            acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot2, ones)), Vector256.Create(Unsafe.Add(ref scale, 2)), acc2);
-            acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot3, ones)), Vector256.Create(Unsafe.Add(ref scale, 3)), acc3);
+            acc0 = BlockAdd(dot0, scale, ones, acc0);
+            acc1 = BlockAdd(dot1, Unsafe.Add(ref scale, 1), ones, acc1);
+            acc2 = BlockAdd(dot2, Unsafe.Add(ref scale, 2), ones, acc2);
+            acc3 = BlockAdd(dot3, Unsafe.Add(ref scale, 3), ones, acc3);
             codes = ref Unsafe.Add(ref codes, 64);
             xs = ref Unsafe.Add(ref xs, 128);
             scale = ref Unsafe.Add(ref scale, 4);
@@ -110,13 +169,14 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
             var dot0 = Avx2.MultiplyAddAdjacent(TCode.Decode(packed & nibble, table), Vector256.LoadUnsafe(ref xs));
             var dot1 = Avx2.MultiplyAddAdjacent(
                 TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 32));
-            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot0, ones)), Vector256.Create(scale), acc0);
-            acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(dot1, ones)), Vector256.Create(Unsafe.Add(ref scale, 1)), acc1);
+            acc0 = BlockAdd(dot0, scale, ones, acc0);
+            acc1 = BlockAdd(dot1, Unsafe.Add(ref scale, 1), ones, acc1);
         }
         (acc.A0, acc.A1, acc.A2, acc.A3) = (acc0, acc1, acc2, acc3);
     }
 
     /// <summary>Blocks of 32 for four activation rows: each chunk is loaded and decoded once for all four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HalfBlocks4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {
@@ -140,7 +200,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
     }
 
     /// <summary>The loop of <see cref="HalfBlocks4"/> (no call inside, see <see cref="HalfBlockRun"/>): row r's scales start at <c>r · SegmentBlocks</c>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void HalfBlockRun4(ref byte codes, ref sbyte x0, int padded, ref float s0, int count,
         ref Accumulators low, ref Accumulators high)
     {
@@ -183,6 +243,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
             Fma.MultiplyAdd(Vector256.ConvertToSingle(highDot), Vector256.Create(Unsafe.Add(ref scale, 1)), accHigh));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot4(ReadOnlySpan<byte> weights, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> blockScales,
         ReadOnlySpan<float> groupScales, BlockLayout layout, Span<float> results)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Optimizer.Kernels.LowBit;
 
 public static partial class QuantizedMatMul
@@ -32,6 +34,7 @@ public static partial class QuantizedMatMul
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fp8Rows(Fp8Matrix weight, ReadOnlySpan<float> x, int batch, Span<float> y, KernelWidth width, int start, int end)
     {
         var (inFeatures, outFeatures) = (weight.InFeatures, weight.OutFeatures);

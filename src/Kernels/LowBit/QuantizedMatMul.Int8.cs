@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Optimizer.Kernels.LowBit;
 
 public static partial class QuantizedMatMul
@@ -32,6 +34,7 @@ public static partial class QuantizedMatMul
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Int8TilePass<TRows>(Int8Matrix weight, QuantizedActivations x, Span<float> y, int start, int end, int n0)
         where TRows : IBatchRows
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Optimizer.Kernels.LowBit;
 
 public static partial class QuantizedMatMul
@@ -38,6 +40,7 @@ public static partial class QuantizedMatMul
             : (output, start, end) => Tiles256<OnePlane>(weight, x, output, start, end));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tiles256<TPlanes>(TernaryMatrix weight, QuantizedActivations x, Span<float> y, int start, int end)
         where TPlanes : IPlaneCount
     {

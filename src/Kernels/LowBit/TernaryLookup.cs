@@ -47,6 +47,7 @@ internal static class TernaryLookup
     /// <paramref name="tables"/> are every activation row's tables, offset by 128 (<see cref="QuantizedActivations.LookupTables"/>),
     /// and <paramref name="blockScales"/> every row's block scales.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile256<TPlanes, TRows>(TernaryMatrix weight, int tile, ReadOnlySpan<byte> tables, ReadOnlySpan<float> blockScales,
         Span<float> y, int n0, int rows)
         where TPlanes : IPlaneCount
@@ -79,6 +80,8 @@ internal static class TernaryLookup
             Vector256<short> r0 = default, r1 = default, r2 = default, r3 = default;
             for (var k = quadsPerBlock; k > 0; k--, quad = ref Unsafe.Add(ref quad, quadBytes), offset += 64)
             {
+                // One line per quad of two planes, half a line of one: every quad asks for the line ahead.
+                Prefetch.Ahead(ref quad);
                 var (lo, hi) = Decode(Vector256.LoadUnsafe(ref quad), nibble);
                 s0 += Look(ref x0, offset, lo, hi, signs);
                 if (TRows.Count > 1)

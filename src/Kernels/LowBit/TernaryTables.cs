@@ -32,6 +32,7 @@ internal static class TernaryTables
     }
 
     /// <summary>AVX2: two steps per register (one per 128-bit lane); returns the steps built (all but an odd last one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Build256(ReadOnlySpan<sbyte> codes, Span<byte> tables, int steps)
     {
         var pairs = steps / 2;

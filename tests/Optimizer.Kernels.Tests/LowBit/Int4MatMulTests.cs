@@ -44,6 +44,9 @@ public class Int4MatMulTests
     [InlineData(9, 96, 32, 5, false)]
     [InlineData(3, 160, 32, 8, true)]
     [InlineData(130, 512, -1, 5, false)]
+    // Blocks of 64 through the batch-1 loop's four-chunk steps and its remainder; 257 blocks span two scale segments.
+    [InlineData(7, 640, 64, 1, false)]
+    [InlineData(2, 16448, 64, 1, false)]
     public void Int4_MatchesDequantizedMatMul_WithinActivationQuantizationBound(int outFeatures, int inFeatures, int groupSize, int batch, bool actOrder)
     {
         var matrix = LowBitCases.Int4(outFeatures, inFeatures, groupSize == -1 ? inFeatures : groupSize, seed: outFeatures, actOrder);
