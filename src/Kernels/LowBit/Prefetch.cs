@@ -14,17 +14,17 @@ internal static class Prefetch
     /// <summary>How far ahead of the loads the prefetches run: one int8 row of 4096 inputs, two int4 rows.</summary>
     public const int Distance = 4096;
 
-    /// <summary>Prefetches the cache line <see cref="Distance"/> bytes past <paramref name="at"/> into every cache level.</summary>
+    /// <summary>Prefetches the cache line <paramref name="distance"/> bytes past <paramref name="at"/> into every cache level.</summary>
     /// <remarks>
     /// The pointer is never dereferenced, only hinted: a prefetch cannot fault (past the array's end or on an unmapped
     /// page it is dropped), and should the GC move the array meanwhile, the hint is merely wasted.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Ahead(ref byte at)
+    public static unsafe void Ahead(ref byte at, int distance = Distance)
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0((byte*)Unsafe.AsPointer(ref at) + Distance);
+            Sse.Prefetch0((byte*)Unsafe.AsPointer(ref at) + distance);
         }
     }
 }
