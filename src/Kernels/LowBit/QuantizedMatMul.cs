@@ -13,7 +13,9 @@ namespace Optimizer.Kernels.LowBit;
 /// Output rows are split across threads once a product is large enough to pay for it (<see cref="ParallelThreshold"/>);
 /// the cancellation token is checked between row tiles only. Each row is read once per call: the batch loop runs inside
 /// the row, so for batch ≤ 16 the row's bytes stay in L1 while every activation row uses them, and four activation rows
-/// share each decoded weight step.
+/// share each decoded weight step. The hot loops are marked <c>AggressiveOptimization</c>: tiered compilation would
+/// run them unoptimized (about ten times slower) for the first second or so of calls, and an evaluation or latency
+/// benchmark calls each layer only a handful of times.
 /// </remarks>
 public static partial class QuantizedMatMul
 {
