@@ -72,10 +72,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
             }
             else
             {
-                acc0 = BlockAdd(p0, scale, ones, acc0);
-                acc1 = BlockAdd(p1, Unsafe.Add(ref scale, 1), ones, acc1);
-                acc2 = BlockAdd(p2, Unsafe.Add(ref scale, 2), ones, acc2);
-                acc3 = BlockAdd(p3, Unsafe.Add(ref scale, 3), ones, acc3);
+                FourBlocks(ref acc0, ref acc1, ref acc2, ref acc3, p0, p1, p2, p3, ref scale, ones);
                 scale = ref Unsafe.Add(ref scale, 4);
             }
             codes = ref Unsafe.Add(ref codes, 128);
@@ -102,10 +99,30 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> ChunkPairs(ref byte codes, ref sbyte xs, Vector256<byte> nibble, Vector256<byte> table)
     {
+        var (low, high) = HalfPairs(ref codes, ref xs, nibble, table);
+        return low + high;
+    }
+
+    /// <summary>The pair sums of a chunk's two runs of 32 (low nibbles: inputs 0–31, high: 32–63) apart, for blocks of 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<short> Low, Vector256<short> High) HalfPairs(ref byte codes, ref sbyte xs, Vector256<byte> nibble,
+        Vector256<byte> table)
+    {
         var packed = Vector256.LoadUnsafe(ref codes);
-        return Avx2.MultiplyAddAdjacent(TCode.Decode(packed & nibble, table), Vector256.LoadUnsafe(ref xs))
-            + Avx2.MultiplyAddAdjacent(TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table),
-                Vector256.LoadUnsafe(ref xs, 32));
+        return (Avx2.MultiplyAddAdjacent(TCode.Decode(packed & nibble, table), Vector256.LoadUnsafe(ref xs)),
+            Avx2.MultiplyAddAdjacent(TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table),
+                Vector256.LoadUnsafe(ref xs, 32)));
+    }
+
+    /// <summary>Four consecutive blocks into four FMA chains, block <c>i</c> scaled by <c>scale[i]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourBlocks(ref Vector256<float> acc0, ref Vector256<float> acc1, ref Vector256<float> acc2, ref Vector256<float> acc3,
+        Vector256<short> p0, Vector256<short> p1, Vector256<short> p2, Vector256<short> p3, ref float scale, Vector256<short> ones)
+    {
+        acc0 = BlockAdd(p0, scale, ones, acc0);
+        acc1 = BlockAdd(p1, Unsafe.Add(ref scale, 1), ones, acc1);
+        acc2 = BlockAdd(p2, Unsafe.Add(ref scale, 2), ones, acc2);
+        acc3 = BlockAdd(p3, Unsafe.Add(ref scale, 3), ones, acc3);
     }
 
     /// <summary><c>acc + scale · Σ pairs</c>: a block's pair sums widened to int, converted, scaled.</summary>
@@ -146,18 +163,9 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
         for (; b + 4 <= count; b += 4)
         {
             Prefetch.Ahead(ref codes);
-            var first = Vector256.LoadUnsafe(ref codes);
-            var second = Vector256.LoadUnsafe(ref codes, 32);
-            var dot0 = Avx2.MultiplyAddAdjacent(TCode.Decode(first & nibble, table), Vector256.LoadUnsafe(ref xs));
-            var dot1 = Avx2.MultiplyAddAdjacent(
-                TCode.Decode(Avx2.ShiftRightLogical(first.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 32));
-            var dot2 = Avx2.MultiplyAddAdjacent(TCode.Decode(second & nibble, table), Vector256.LoadUnsafe(ref xs, 64));
-            var dot3 = Avx2.MultiplyAddAdjacent(
-                TCode.Decode(Avx2.ShiftRightLogical(second.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 96));
-            acc0 = BlockAdd(dot0, scale, ones, acc0);
-            acc1 = BlockAdd(dot1, Unsafe.Add(ref scale, 1), ones, acc1);
-            acc2 = BlockAdd(dot2, Unsafe.Add(ref scale, 2), ones, acc2);
-            acc3 = BlockAdd(dot3, Unsafe.Add(ref scale, 3), ones, acc3);
+            var (dot0, dot1) = HalfPairs(ref codes, ref xs, nibble, table);
+            var (dot2, dot3) = HalfPairs(ref Unsafe.Add(ref codes, 32), ref Unsafe.Add(ref xs, 64), nibble, table);
+            FourBlocks(ref acc0, ref acc1, ref acc2, ref acc3, dot0, dot1, dot2, dot3, ref scale, ones);
             codes = ref Unsafe.Add(ref codes, 64);
             xs = ref Unsafe.Add(ref xs, 128);
             scale = ref Unsafe.Add(ref scale, 4);
@@ -165,10 +173,7 @@ internal readonly struct NibbleDot256<TCode> : IRowDot
         // Rows are whole chunks, so an odd chunk is all that can be left.
         if (b < count)
         {
-            var packed = Vector256.LoadUnsafe(ref codes);
-            var dot0 = Avx2.MultiplyAddAdjacent(TCode.Decode(packed & nibble, table), Vector256.LoadUnsafe(ref xs));
-            var dot1 = Avx2.MultiplyAddAdjacent(
-                TCode.Decode(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble, table), Vector256.LoadUnsafe(ref xs, 32));
+            var (dot0, dot1) = HalfPairs(ref codes, ref xs, nibble, table);
             acc0 = BlockAdd(dot0, scale, ones, acc0);
             acc1 = BlockAdd(dot1, Unsafe.Add(ref scale, 1), ones, acc1);
         }
