@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Optimizer.Domain.Telemetry;
 
-/// <summary>The service's own spans (a job attempt, a webhook delivery attempt), exported with OTLP.</summary>
+/// <summary>The service's own spans (a job attempt, a webhook delivery attempt — both children of the submitting request), exported with OTLP.</summary>
 public static class OptimizerActivities
 {
     public const string SourceName = "Optimizer";

@@ -35,7 +35,9 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
                 return;
             }
             using var logScope = logger.BeginJobScope(delivery.JobId, delivery.TenantId);
-            using var activity = OptimizerActivities.Source.StartActivity("webhook.deliver");
+            // In the trace of the request that submitted the job, beside its job.run spans (the job row keeps the traceparent).
+            var traceParent = await db.Jobs.Where(j => j.Id == delivery.JobId).Select(j => j.TraceParent).FirstOrDefaultAsync(cancellationToken);
+            using var activity = OptimizerActivities.StartChildOf("webhook.deliver", ActivityKind.Client, traceParent);
             activity?.SetTag("optimizer.job.id", delivery.JobId).SetTag("optimizer.webhook.event", delivery.EventType);
             await WaitUntilDueAsync(delivery, autoAttempt, cancellationToken);
             var secret = await SecretAsync(delivery, cancellationToken);
