@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Optimizer.Api.Tests.Infrastructure;
+using Optimizer.Tests.Shared;
 
 namespace Optimizer.Api.Tests;
 
@@ -19,14 +19,7 @@ public sealed class JobTracingTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var model = await (await tenant.Http.UploadModelAsync()).ReadAsAsync<IdOnly>();
         var client = ActivityContext.Parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null);
         // ASP.NET Core records its request spans while something listens, as the OTLP exporter does.
-        var requests = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = requests.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var requests = new SpanRecorder("Microsoft.AspNetCore");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs")
         {
             Content = JsonContent.Create(new { type = "quantize", method = "rtn", model_id = model.Id }),
@@ -42,7 +35,7 @@ public sealed class JobTracingTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var parent = ActivityContext.Parse(stored, null);
         Assert.Equal(client.TraceId, parent.TraceId);
         // The parent is the Api's own server span (a child of the client's), not the client's span itself.
-        var server = Assert.Single(requests, a => a.TraceId == client.TraceId && a.Kind == ActivityKind.Server);
+        var server = Assert.Single(requests.Stopped, a => a.TraceId == client.TraceId && a.Kind == ActivityKind.Server);
         Assert.Equal(server.SpanId, parent.SpanId);
         Assert.Equal(client.SpanId, server.ParentSpanId);
     }

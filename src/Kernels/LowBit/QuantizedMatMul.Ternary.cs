@@ -17,14 +17,10 @@ public static partial class QuantizedMatMul
         KernelWidth width = (KernelWidth)(-1), CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        ArgumentNullException.ThrowIfNull(x);
-        if (!ReferenceEquals(x.Layout, weight.Layout) || x.MaxCode != TernaryMaxCode)
+        CheckProduct(weight.Layout, weight.OutFeatures, x, y);
+        if (x.MaxCode != TernaryMaxCode)
         {
-            throw new ArgumentException($"quantize the activations for this matrix's layout with maxCode {TernaryMaxCode}.", nameof(x));
-        }
-        if (y.Length != (long)x.Batch * weight.OutFeatures)
-        {
-            throw new ArgumentException($"y has {y.Length} values; [batch {x.Batch}, out {weight.OutFeatures}] needs {(long)x.Batch * weight.OutFeatures}.", nameof(y));
+            throw new ArgumentException($"quantize the activations with maxCode {TernaryMaxCode} for the ternary lookup tables.", nameof(x));
         }
         var vector = Resolve(width) == KernelWidth.Vector256 && TernaryLookup.Fits(weight.Layout);
         var work = (long)weight.OutFeatures * weight.Layout.PaddedIn * x.Batch;

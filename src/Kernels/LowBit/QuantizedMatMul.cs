@@ -144,75 +144,58 @@ public static partial class QuantizedMatMul
             // Mins are s·z from stored zero points, or stored, or a fixed multiple of the scales (a zero point on every code).
             var zeros = rows.Zeros is null ? default : rows.Zeros.AsSpan(o * layout.Groups, layout.Groups);
             var mins = rows.Mins is null ? scales : rows.Mins.AsSpan(o * layout.Groups, layout.Groups);
-            var minFactor = rows.Mins is null ? rows.ZeroPoint : 1f;
+            var minFactor = rows.Mins is null && rows.Zeros is null ? rows.ZeroPoint : 1f;
             var n = 0;
             for (; n + 4 <= x.Batch; n += 4)
             {
                 TDot.Dot4(row, activations.Slice(n * layout.PaddedIn), blockScales.Slice(n * layout.Blocks), scales, layout, four);
                 for (var r = 0; r < 4; r++)
                 {
-                    var sums = groupSums.Slice((n + r) * layout.Groups, layout.Groups);
-                    y[(n + r) * rows.Count + o] = four[r] - (rows.Zeros is null ? minFactor * MinTerm(mins, sums) : ZeroTerm(scales, zeros, sums));
+                    y[(n + r) * rows.Count + o] = four[r] - minFactor * MinTerm(mins, groupSums.Slice((n + r) * layout.Groups, layout.Groups), zeros);
                 }
             }
             for (; n < x.Batch; n++)
             {
                 var dot = TDot.Dot1(row, activations.Slice(n * layout.PaddedIn, layout.PaddedIn),
                     blockScales.Slice(n * layout.Blocks, layout.Blocks), scales, layout);
-                var sums = groupSums.Slice(n * layout.Groups, layout.Groups);
-                y[n * rows.Count + o] = dot - (rows.Zeros is null ? minFactor * MinTerm(mins, sums) : ZeroTerm(scales, zeros, sums));
+                y[n * rows.Count + o] = dot - minFactor * MinTerm(mins, groupSums.Slice(n * layout.Groups, layout.Groups), zeros);
             }
         }
     }
 
-    /// <summary><c>Σ_g s[g] · z[g] · Σ_{b ∈ g} sx[b]·Σq</c>: the zero points' share (<c>s·z</c> is the float an fp32 min would have held), 8 groups at a time.</summary>
+    /// <summary>
+    /// <c>Σ_g min[g] · Σ_{b ∈ g} sx[b]·Σq</c>: the zero points' share, one short dot per row. With zero-point bytes
+    /// <paramref name="zeros"/> the mins are the scales and each group's min is <c>s[g] · z[g]</c> (the float an fp32 min
+    /// would have held), formed here rather than stored.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float ZeroTerm(ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeros, ReadOnlySpan<float> groupSums)
-    {
-        var g = 0;
-        var total = 0f;
-        if (Avx2.IsSupported && zeros.Length >= Vector256<float>.Count)
-        {
-            ref var s = ref MemoryMarshal.GetReference(scales[..zeros.Length]);
-            ref var z = ref MemoryMarshal.GetReference(zeros);
-            ref var sums = ref MemoryMarshal.GetReference(groupSums[..zeros.Length]);
-            var acc = Vector256<float>.Zero;
-            for (; g + Vector256<float>.Count <= zeros.Length; g += Vector256<float>.Count)
-            {
-                var zero = Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(
-                    Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref z, g))).AsByte()));
-                acc += Vector256.LoadUnsafe(ref s, (nuint)g) * zero * Vector256.LoadUnsafe(ref sums, (nuint)g);
-            }
-            total = Vector256.Sum(acc);
-        }
-        for (; g < zeros.Length; g++)
-        {
-            total += scales[g] * zeros[g] * groupSums[g];
-        }
-        return total;
-    }
-
-    /// <summary><c>Σ_g min[g] · Σ_{b ∈ g} sx[b]·Σq</c>: the zero points' share, one short dot per row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float MinTerm(ReadOnlySpan<float> mins, ReadOnlySpan<float> groupSums)
+    internal static float MinTerm(ReadOnlySpan<float> mins, ReadOnlySpan<float> groupSums, ReadOnlySpan<byte> zeros = default)
     {
         // A group per 32 inputs makes this a tenth of the row's work: 8 at a time.
+        var weighted = !zeros.IsEmpty;
         var g = 0;
         var total = 0f;
-        if (Vector256.IsHardwareAccelerated && mins.Length >= Vector256<float>.Count)
+        if (Avx2.IsSupported && mins.Length >= Vector256<float>.Count)
         {
             ref var m = ref MemoryMarshal.GetReference(mins);
             ref var s = ref MemoryMarshal.GetReference(groupSums[..mins.Length]);
+            ref var z = ref MemoryMarshal.GetReference(weighted ? zeros[..mins.Length] : zeros);
             var acc = Vector256<float>.Zero;
             for (; g + Vector256<float>.Count <= mins.Length; g += Vector256<float>.Count)
             {
-                acc += Vector256.LoadUnsafe(ref m, (nuint)g) * Vector256.LoadUnsafe(ref s, (nuint)g);
+                var min = Vector256.LoadUnsafe(ref m, (nuint)g);
+                if (weighted)
+                {
+                    min *= Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(
+                        Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref z, g))).AsByte()));
+                }
+                acc += min * Vector256.LoadUnsafe(ref s, (nuint)g);
             }
             total = Vector256.Sum(acc);
         }
         for (; g < mins.Length; g++)
         {
-            total += mins[g] * groupSums[g];
+            total += (weighted ? mins[g] * zeros[g] : mins[g]) * groupSums[g];
         }
         return total;
     }

@@ -35,12 +35,14 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
                 return;
             }
             using var logScope = logger.BeginJobScope(delivery.JobId, delivery.TenantId);
-            // In the trace of the request that submitted the job, beside its job.run spans (the job row keeps the traceparent).
-            var traceParent = await db.Jobs.Where(j => j.Id == delivery.JobId).Select(j => j.TraceParent).FirstOrDefaultAsync(cancellationToken);
-            using var activity = OptimizerActivities.StartChildOf("webhook.deliver", ActivityKind.Client, traceParent);
+            // One read of the job row: its traceparent puts this span in the trace of the request that submitted the job,
+            // beside its job.run spans, and its notify secret signs a notify_url delivery.
+            var job = await db.Jobs.Where(j => j.Id == delivery.JobId).Select(j => new { j.TraceParent, j.NotifySecret })
+                .FirstOrDefaultAsync(cancellationToken);
+            using var activity = OptimizerActivities.StartChildOf("webhook.deliver", ActivityKind.Client, job?.TraceParent);
             activity?.SetTag("optimizer.job.id", delivery.JobId).SetTag("optimizer.webhook.event", delivery.EventType);
             await WaitUntilDueAsync(delivery, autoAttempt, cancellationToken);
-            var secret = await SecretAsync(delivery, cancellationToken);
+            var secret = await SecretAsync(delivery, job?.NotifySecret, cancellationToken);
             var (attempt, outcome) = secret is null
                 ? (new WebhookAttempt(delivery.Id, DateTimeOffset.UtcNow, null, "No signing secret: the subscription or job is gone.", 0, autoAttempt == 0), "no_secret")
                 : await PostAsync(delivery, secret, autoAttempt == 0, cancellationToken);
@@ -81,10 +83,10 @@ public sealed partial class WebhookSender(OptimizerDbContext db, WebhookHttp htt
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.AutoAttempts, autoAttempt), cancellationToken) == 1;
 
     /// <summary>The subscription's current secret, or the job's notify secret for a notify URL.</summary>
-    private async Task<string?> SecretAsync(WebhookDelivery delivery, CancellationToken cancellationToken) =>
+    private async Task<string?> SecretAsync(WebhookDelivery delivery, string? notifySecret, CancellationToken cancellationToken) =>
         delivery.SubscriptionId is { } subscriptionId
             ? await db.WebhookSubscriptions.Where(s => s.Id == subscriptionId).Select(s => s.Secret).FirstOrDefaultAsync(cancellationToken)
-            : await db.Jobs.Where(j => j.Id == delivery.JobId).Select(j => j.NotifySecret).FirstOrDefaultAsync(cancellationToken);
+            : notifySecret;
 
     /// <returns>The attempt, and its outcome for the metrics: <c>delivered</c>, <c>rejected</c> (non-2xx), <c>timeout</c> or <c>error</c>.</returns>
     private async Task<(WebhookAttempt Attempt, string Outcome)> PostAsync(WebhookDelivery delivery, string secret, bool manual, CancellationToken cancellationToken)

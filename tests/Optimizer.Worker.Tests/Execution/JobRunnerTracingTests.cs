@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Optimizer.Domain.Jobs;
 using Optimizer.Domain.Telemetry;
+using Optimizer.Tests.Shared;
 using Optimizer.Worker.Tests.Support;
 
 namespace Optimizer.Worker.Tests.Execution;
@@ -48,21 +48,13 @@ public sealed class JobRunnerTracingTests
             job.TraceParent = traceParent;
             await db.SaveChangesAsync(Ct);
         }
-        // The listener sees every test's spans in this process: keep this job's.
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == OptimizerActivities.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var recorder = new SpanRecorder(OptimizerActivities.SourceName);
 
         await JobRunnerTests.RunAsync(services, jobId);
 
         await using var check = services.NewDb();
         Assert.Equal(JobStatus.Succeeded, (await check.Jobs.SingleAsync(j => j.Id == jobId, Ct)).Status);
-        var spans = stopped.Where(a => (string?)a.GetTagItem("optimizer.job.id") == jobId).ToList();
+        var spans = recorder.OfJob(jobId);
         Assert.All(spans, s => Assert.True(traceId is null || s.TraceId.ToHexString() == traceId));
         return (jobId, spans);
     }

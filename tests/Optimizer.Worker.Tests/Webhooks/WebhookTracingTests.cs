@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Optimizer.Domain.Telemetry;
 using Optimizer.Domain.Webhooks;
+using Optimizer.Tests.Shared;
 using Optimizer.Worker.Tests.Support;
 
 namespace Optimizer.Worker.Tests.Webhooks;
@@ -36,15 +36,7 @@ public sealed class WebhookTracingTests
     private static async Task<List<Activity>> DeliverTracedAsync(string? traceParent)
     {
         await using var harness = await WebhookHarness.StartAsync();
-        // The listener sees every test's spans in this process: keep this job's.
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == OptimizerActivities.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var recorder = new SpanRecorder(OptimizerActivities.SourceName);
         var tenantId = await WebhookFlow.TenantAsync(harness.Services);
         await WebhookFlow.SubscribeAsync(harness.Services, tenantId, harness.Receiver.BaseUrl + "traced", WebhookEventTypes.JobFailed);
         var job = await WebhookFlow.FailedJobAsync(harness.Services, tenantId);
@@ -60,6 +52,6 @@ public sealed class WebhookTracingTests
         var delivery = (await WebhookFlow.DeliveriesAsync(harness.Services, job.Id)).Single();
         var done = await harness.WaitForDeliveryAsync(delivery.Id, d => d.Status != WebhookDeliveryStatus.Pending);
         Assert.Equal(WebhookDeliveryStatus.Succeeded, done.Status);
-        return [.. stopped.Where(a => a.OperationName == "webhook.deliver" && (string?)a.GetTagItem("optimizer.job.id") == job.Id)];
+        return [.. recorder.OfJob(job.Id).Where(a => a.OperationName == "webhook.deliver")];
     }
 }
